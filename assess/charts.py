@@ -1,0 +1,137 @@
+"""Charts as pure functions of the metrics document -> plotly Figure. Embedding is elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+
+SEVERITY_COLORS = {"SEV1": "#B42318", "SEV2": "#E07A1F", "SEV3": "#E9C46A", "SEV4": "#8DA9C4",
+                   "unclassified": "#BBBBBB"}
+FONT = "Inter, DejaVu Sans, sans-serif"
+
+
+def _layout(fig: go.Figure, title: str, primary: str) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15, "color": primary}},
+        font={"family": FONT, "size": 11, "color": "#2B2B2B"},
+        paper_bgcolor="white", plot_bgcolor="white",
+        margin={"l": 50, "r": 20, "t": 44, "b": 40},
+        legend={"orientation": "h", "y": -0.18, "x": 0},
+    )
+    fig.update_xaxes(showgrid=False, linecolor="#999999")
+    fig.update_yaxes(gridcolor="#E6E6E6", zeroline=False)
+    return fig
+
+
+def incidents_per_week(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure:
+    """Stacked bars: incidents per week by severity."""
+    weeks = sorted({r["week"] for r in m["by_week_severity"]})
+    fig = go.Figure()
+    for sev, color in SEVERITY_COLORS.items():
+        counts = {r["week"]: r["count"] for r in m["by_week_severity"] if r["severity"] == sev}
+        if counts:
+            fig.add_bar(name=sev, x=weeks, y=[counts.get(w, 0) for w in weeks], marker_color=color)
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category", tickangle=-45)
+    return _layout(fig, "Incidents per week, by severity", primary)
+
+
+def availability_by_month(m: dict[str, Any], primary: str = "#1F3A5F",
+                          accent: str = "#E07A1F") -> go.Figure:
+    """Monthly availability (%) against the SLA line."""
+    rows = m["availability_by_month"]
+    months = [r["month"] + (" *" if r["partial"] else "") for r in rows]
+    values = [round(r["availability"] * 100, 3) for r in rows]
+    target = m["availability"]["sla_target"] * 100
+    colors = [primary if r["sla_met"] else "#B42318" for r in rows]
+    fig = go.Figure(go.Bar(x=months, y=values, marker_color=colors, name="Availability",
+                           text=[f"{v:.2f}%" for v in values], textposition="outside"))
+    fig.add_scatter(x=months, y=[target] * len(months), mode="lines", name=f"SLA {target:g}%",
+                    line={"color": accent, "dash": "dash", "width": 2})
+    low = min([*values, target])
+    fig.update_yaxes(range=[max(0, low - (100 - low) * 0.6), 100.05], ticksuffix="%")
+    return _layout(fig, "Availability per month vs SLA", primary)
+
+
+def error_budget(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure:
+    """Error budget consumed per month (100% = the whole month's budget)."""
+    rows = m["availability_by_month"]
+    months = [r["month"] + (" *" if r["partial"] else "") for r in rows]
+    consumed = [round((r["budget_consumed"] or 0) * 100) for r in rows]
+    colors = ["#B42318" if c > 100 else primary for c in consumed]
+    fig = go.Figure(go.Bar(x=months, y=consumed, marker_color=colors, name="Budget consumed",
+                           text=[f"{c}%" for c in consumed], textposition="outside"))
+    fig.add_hline(y=100, line_dash="dash", line_color="#666666")
+    fig.update_yaxes(ticksuffix="%", rangemode="tozero")
+    return _layout(fig, "Error budget consumed per month", primary)
+
+
+def mttr_trend(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure:
+    """Median MTTR per month, in minutes."""
+    months = list(m["mttr_by_month"])
+    fig = go.Figure(go.Scatter(x=months, y=[m["mttr_by_month"][k] for k in months],
+                               mode="lines+markers+text", line={"color": primary, "width": 3},
+                               text=[f"{m['mttr_by_month'][k]:.0f}" for k in months],
+                               textposition="top center", name="Median MTTR"))
+    fig.update_yaxes(title_text="minutes", rangemode="tozero")
+    return _layout(fig, "Median time to recover per month", primary)
+
+
+def detection_sources(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure:
+    """How incidents were detected."""
+    data = m["by_detection_source"]
+    palette = {"alert": primary, "customer": "#B42318", "internal": "#8DA9C4", "unknown": "#BBBBBB"}
+    fig = go.Figure(go.Pie(labels=list(data), values=list(data.values()), hole=0.55,
+                           marker={"colors": [palette.get(k, "#999999") for k in data]},
+                           sort=False, textinfo="label+percent"))
+    return _layout(fig, "Detection source", primary)
+
+
+def report_figures(m: dict[str, Any], primary: str, accent: str) -> dict[str, go.Figure]:
+    """The figures of the assessment report, by name."""
+    return {
+        "incidents_per_week": incidents_per_week(m, primary),
+        "availability": availability_by_month(m, primary, accent),
+        "error_budget": error_budget(m, primary),
+        "mttr_trend": mttr_trend(m, primary),
+        "detection": detection_sources(m, primary),
+    }
+
+
+def _plotlyjs() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def ensure_browser() -> None:
+    """Point kaleido at Debian's chromium when BROWSER_PATH is not set."""
+    if not os.environ.get("BROWSER_PATH"):
+        found = shutil.which("chromium") or shutil.which("chromium-browser")
+        if found:
+            os.environ["BROWSER_PATH"] = found
+
+
+def to_svg(figures: dict[str, go.Figure], width: int = 720, height: int = 300,
+           sizes: dict[str, tuple[int, int]] | None = None) -> dict[str, str]:
+    """Export every figure to SVG in one browser session (a browser per chart costs ~3 s each)."""
+    import kaleido
+
+    ensure_browser()
+    sizes = sizes or {}
+
+    async def run() -> dict[str, str]:
+        out = {}
+        async with kaleido.Kaleido(n=1, plotlyjs=str(_plotlyjs()), mathjax=False) as k:
+            for name, fig in figures.items():
+                w, h = sizes.get(name, (width, height))
+                data = await k.calc_fig(fig, opts={"format": "svg", "width": w, "height": h})
+                out[name] = data.decode("utf-8")
+        return out
+
+    return asyncio.run(run())

@@ -1,0 +1,296 @@
+"""The `assess` command line: a few lines around each domain function.
+
+Heavy libraries (pandas, plotly, WeasyPrint) are imported inside the commands that need them, so
+`assess --help` and quick commands start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from .engagement import EngagementError
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix: printed to stderr as one message, exit code 1."""
+
+
+def user_errors(fn):
+    """Turn domain errors (bad engagement, unreadable export) into a message, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .importers.base import ImportError_
+
+        try:
+            return fn(*args, **kwargs)
+        except (EngagementError, ImportError_) as exc:
+            raise UserError(str(exc)) from None
+
+    return wrapper
+
+
+ENGAGEMENT = click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="assess")
+def main() -> None:
+    """Reliability assessment toolkit: import a client's incidents, compute the baseline,
+    rank the systemic risks and write the reports.
+
+    An engagement is a folder (see `assess init`); every command takes it as DIRECTORY.
+
+    Example: assess demo --out /tmp/demo
+    """
+
+
+@main.command()
+@ENGAGEMENT
+@click.option("--client", default="New client", help="Client company name.")
+@click.option("--consultant", default="Consultant", help="Your name.")
+@click.option("--firm", default=None, help="Your firm (defaults to your name).")
+@click.option("--timezone", default="UTC", help="Client's IANA time zone, e.g. Europe/Paris.")
+@click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day of the assessment window (default: today).")
+@user_errors
+def init(directory: Path, client: str, consultant: str, firm: str | None, timezone: str,
+         end) -> None:
+    """Create a new engagement folder with a commented engagement.yaml.
+
+    Example: assess init acme --client "Acme" --consultant "Ana Silva" --timezone Europe/Paris
+    """
+    from .engagement import init_engagement
+
+    init_engagement(directory, client=client, consultant=consultant, firm=firm,
+                    timezone=timezone, end=end.date() if end else None)
+    click.echo(f"Created engagement folder {directory}/ (edit {directory}/engagement.yaml)")
+
+
+@main.command("import")
+@ENGAGEMENT
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", default=None,
+              help="Export format; detected from the content when omitted.")
+@click.option("--strict", is_flag=True, help="Import nothing from a file with any rejected row.")
+@click.option("--json", "as_json", is_flag=True, help="Print the import reports as JSON.")
+@user_errors
+def import_(directory: Path, files: tuple[Path, ...], fmt: str | None, strict: bool,
+            as_json: bool) -> None:
+    """Import incident exports or deploy logs into the engagement.
+
+    The raw file is kept under incidents/ or deploys/ exactly as received; rejected rows are
+    listed with their row, column and the expected form. Re-importing never duplicates.
+
+    Example: assess import acme pagerduty_incidents.csv jira_export.csv
+    """
+    from . import store
+    from .engagement import load_engagement
+
+    engagement = load_engagement(directory)
+    reports = [store.import_file(engagement, f, fmt=fmt, strict=strict) for f in files]
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
+    else:
+        for r in reports:
+            click.echo(_format_import(r))
+    if any(r.rejected for r in reports) and strict:
+        sys.exit(1)
+
+
+def _format_import(r) -> str:
+    lines = [f"{r.file}: {r.format} ({r.encoding})"]
+    if not r.committed:
+        lines.append(f"  NOT IMPORTED (--strict): {len(r.rejected)} rejected row(s)")
+    else:
+        state = " (this exact file was already imported)" if r.already_imported else ""
+        lines.append(f"  rows read {r.rows_read}, imported {r.imported}, rejected "
+                     f"{len(r.rejected)}: {r.new} new, {r.updated} updated, "
+                     f"{r.unchanged} unchanged{state}")
+        if r.stored_as:
+            lines.append(f"  stored as {r.stored_as}")
+    for col, share in r.missing.items():
+        if share > 0:
+            lines.append(f"  {share:.0%} of rows have no {col}")
+    for note in r.notes:
+        lines.append(f"  note: {note}")
+    for p in r.rejected[:50]:
+        lines.append(f"  rejected: {p}")
+    if len(r.rejected) > 50:
+        lines.append(f"  ... and {len(r.rejected) - 50} more rejected rows (use --json for all)")
+    return "\n".join(lines)
+
+
+@main.command()
+@ENGAGEMENT
+@click.option("--json", "as_json", is_flag=True, help="Print the full metrics document as JSON.")
+@user_errors
+def metrics(directory: Path, as_json: bool) -> None:
+    """Compute the baseline metrics over the engagement's window.
+
+    The JSON schema is documented in docs/metrics.md.
+
+    Example: assess metrics sample_engagement --json
+    """
+    from .analysis import analyse
+
+    m = analyse(directory).metrics
+    if as_json:
+        click.echo(json.dumps(m, indent=2, default=str))
+        return
+    click.echo(format_metrics(m))
+
+
+def _fmt_min(v) -> str:
+    return "n/a" if v is None else f"{v:.0f} min"
+
+
+def format_metrics(m: dict) -> str:
+    """The readable table `assess metrics` prints."""
+    out = [f"Window {m['window']['first_day']} .. {m['window']['last_day']} "
+           f"({m['window']['timezone']}), {m['incident_count']} incidents",
+           "",
+           f"{'':10}{'n':>5}{'MTTD':>10}{'MTTA':>10}{'MTTM':>10}{'MTTR':>10}{'MTTR p90':>10}"]
+    rows = [("all", m)] + list(m["by_severity"].items())
+    for name, block in rows:
+        n = block.get("count", m["incident_count"])
+        out.append(f"{name:10}{n:>5}" + "".join(
+            f"{_fmt_min(block[k]['median']):>10}"
+            for k in ("mttd_minutes", "mtta_minutes", "mttm_minutes", "mttr_minutes"))
+            + f"{_fmt_min(block['mttr_minutes']['p90']):>10}")
+    out.append("")
+    out.append("Availability (SLA {:.2%})".format(m["availability"]["sla_target"]))
+    for r in m["availability_by_month"]:
+        out.append(f"  {r['month']}{'*' if r['partial'] else ' '} {r['availability']:.3%}  "
+                   f"downtime {r['downtime_minutes']:.0f} min, budget "
+                   f"{r['error_budget_minutes']:.0f} min, consumed {r['budget_consumed']:.0%}"
+                   f"{'' if r['sla_met'] else '  SLA missed'}")
+    sla = ", ".join(f"{s} {v['rate']:.0%}" if v["rate"] is not None else f"{s} n/a"
+                    for s, v in m["mitigation_sla"].items())
+    pm = m["postmortems"]
+    ch = m["change_failure_rate"]
+    rate = m["recurrence"]["rate"]
+    cust = m["customer_impact"]["customer_reported_share"]
+    out += [
+        f"Mitigation SLA met: {sla}",
+        f"Recurrence: {'n/a' if rate is None else f'{rate:.0%}'} within "
+        f"{m['recurrence']['window_days']} days",
+        f"Customer-reported: {'n/a' if cust is None else f'{cust:.0%}'}",
+        f"Postmortems: {pm['with_postmortem']}/{pm['major_incidents']} SEV1/SEV2, "
+        f"{pm['within_48h']} within 48 h; action items owned {pm['action_items_with_owner_and_due']}"
+        f"/{pm['action_items']}, overdue {pm['action_items_overdue']}",
+        f"Changes: {ch['deploys']} deploys, {ch['change_related_incidents']} change-related "
+        f"incidents, change failure rate "
+        f"{'n/a' if ch['change_failure_rate'] is None else format(ch['change_failure_rate'], '.1%')}",
+        f"Out of hours: {m['on_call']['out_of_hours']} incidents",
+        f"Maturity: {m['maturity']['level']}",
+    ]
+    out += [f"  - {r}" for r in m["maturity"]["reasons"]]
+    return "\n".join(out)
+
+
+def _not_yet(verb: str, issue: str) -> None:
+    raise UserError(f"`assess {verb}` is not available in this version yet ({issue}); "
+                    "`assess metrics` and `assess report` are.")
+
+
+@main.command()
+@ENGAGEMENT
+@click.option("--json", "as_json", is_flag=True, help="Print the ranking as JSON.")
+def risks(directory: Path, as_json: bool) -> None:
+    """Rank the systemic risks with their evidence (not available yet).
+
+    Example: assess risks sample_engagement --json
+    """
+    _not_yet("risks", "the risk ranking is the next milestone")
+
+
+@main.command()
+@ENGAGEMENT
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def plan(directory: Path, as_json: bool) -> None:
+    """The 30-day reset plan and 0-7/7-30/30-90-day roadmap (not available yet).
+
+    Example: assess plan sample_engagement --json
+    """
+    _not_yet("plan", "plans follow the risk ranking")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Start the web app (not available yet).
+
+    Example: assess serve --port 8000
+    """
+    _not_yet("serve", "the web app is a later milestone")
+
+
+@main.command()
+@ENGAGEMENT
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the PDFs (default: DIRECTORY/reports).")
+@click.option("--lang", type=click.Choice(["en", "fr"]), default=None,
+              help="Report language (default: the engagement's).")
+@user_errors
+def report(directory: Path, out: Path | None, lang: str | None) -> None:
+    """Render the PDF reports of an engagement.
+
+    Example: assess report sample_engagement --out /tmp/reports
+    """
+    from .analysis import analyse
+    from .report import render_assessment
+
+    analysis = analyse(directory)
+    rendered = render_assessment(analysis, out or directory / "reports", lang=lang)
+    click.echo(f"Assessment report: {rendered.path.resolve()} ({rendered.pages} pages)")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"),
+              show_default=True, help="Folder for the demo engagement and its reports.")
+@user_errors
+def demo(out: Path) -> None:
+    """Run a whole engagement on the bundled sample client, end to end.
+
+    Creates OUT/engagement from the sample's settings, answers and postmortems, imports the
+    sample's raw exports as a consultant would, computes the baseline and writes the PDFs.
+
+    Example: assess demo --out /tmp/demo
+    """
+    from . import store
+    from .analysis import analyse
+    from .engagement import load_engagement
+    from .paths import data_dir
+    from .report import render_assessment
+
+    sample = data_dir("sample_engagement")
+    work = out / "engagement"
+    if work.exists():
+        shutil.rmtree(work)
+    shutil.copytree(sample, work, ignore=shutil.ignore_patterns(
+        "imports.yaml", "incidents", "deploys", "reports"))
+    engagement = load_engagement(work)
+    click.echo(f"Engagement: {engagement.client} ({work})")
+    for kind in ("incidents", "deploys"):
+        for raw in sorted((sample / kind).glob("*")):
+            if raw.is_file() and not raw.name.startswith("."):
+                click.echo(_format_import(store.import_file(engagement, raw)))
+    analysis = analyse(engagement)
+    click.echo("")
+    click.echo(format_metrics(analysis.metrics))
+    rendered = render_assessment(analysis, out / "reports")
+    click.echo("")
+    click.echo(f"Assessment report: {rendered.path.resolve()} ({rendered.pages} pages)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""The canonical incident and deploy tables every importer produces and every metric reads."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+TIME_COLUMNS = (
+    "impact_start",
+    "detected",
+    "acknowledged",
+    "mitigation_started",
+    "mitigated",
+    "resolved",
+    "postmortem_at",
+)
+
+# column -> pandas dtype. Timestamps are tz-aware UTC; text uses pandas' string dtype so that
+# "007" stays "007"; counts are nullable integers so a missing value is <NA>, never 0.
+INCIDENT_COLUMNS: dict[str, str] = {
+    "key": "string",  # "<source>:<external_id>", the stable identity used for de-duplication
+    "source": "string",
+    "external_id": "string",
+    "title": "string",
+    "severity": "string",  # SEV1..SEV4, or <NA> when the source value is unmapped
+    "severity_original": "string",
+    "service": "string",
+    **{c: "datetime64[us, UTC]" for c in TIME_COLUMNS},
+    "detection_source": "string",  # alert | customer | internal
+    "impact": "string",  # outage | partial | degraded | none
+    "customers_affected": "Int64",
+    "support_tickets": "Int64",
+    "revenue_impact": "Float64",
+    "root_cause": "string",
+    "postmortem_url": "string",
+    "status": "string",
+    "provenance": "string",  # "<file>:<row>" of the source row
+}
+
+DEPLOY_COLUMNS: dict[str, str] = {
+    "key": "string",
+    "source": "string",
+    "deployed_at": "datetime64[us, UTC]",
+    "service": "string",
+    "version": "string",
+    "outcome": "string",  # success | failed | rolled_back
+    "author": "string",
+    "provenance": "string",
+}
+
+ACTION_COLUMNS: dict[str, str] = {
+    "incident_key": "string",
+    "title": "string",
+    "owner": "string",
+    "due": "datetime64[us, UTC]",
+    "done": "boolean",
+}
+
+DETECTION_SOURCES = ("alert", "customer", "internal")
+IMPACTS = ("outage", "partial", "degraded", "none")
+
+
+def empty(columns: dict[str, str]) -> pd.DataFrame:
+    """An empty, typed frame with the given schema."""
+    return typed(pd.DataFrame({c: [] for c in columns}), columns)
+
+
+def typed(frame: pd.DataFrame, columns: dict[str, str] = INCIDENT_COLUMNS) -> pd.DataFrame:
+    """Give a frame exactly the canonical columns, in order, with their dtypes."""
+    out = pd.DataFrame(index=frame.index)
+    for col, dtype in columns.items():
+        if col in frame.columns:
+            series = frame[col]
+        else:
+            series = pd.Series(pd.NA, index=frame.index, dtype="object")
+        if dtype.startswith("datetime64"):
+            out[col] = pd.to_datetime(series, utc=True).astype(dtype)
+        else:
+            out[col] = series.astype(dtype)
+    return out.reset_index(drop=True)

@@ -1,0 +1,286 @@
+"""The engagement folder as a store: importing exports into it and loading the canonical tables.
+
+Raw exports are kept exactly as received under incidents/ and deploys/; `imports.yaml` records each
+one (format, content hash, when, how many rows). The canonical tables are always rebuilt from the
+raw files, so a consultant can version the folder in git and nothing is locked in a database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from . import importers
+from .engagement import Engagement, EngagementError
+from .importers.base import ImportError_, Problem, ReadContext, sha256
+from .incidents import ACTION_COLUMNS, DEPLOY_COLUMNS, INCIDENT_COLUMNS, TIME_COLUMNS, empty, typed
+from .mappings import severity_map
+
+MANIFEST = "imports.yaml"
+POSTMORTEMS = "postmortems.yaml"
+
+
+@dataclass
+class ImportReport:
+    """What one `assess import` of one file did: the figures the user reads."""
+
+    file: str
+    format: str
+    kind: str
+    encoding: str | None
+    rows_read: int
+    imported: int
+    rejected: list[Problem]
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    committed: bool = True
+    already_imported: bool = False
+    stored_as: str | None = None
+    notes: list[str] = field(default_factory=list)
+    missing: dict[str, float] = field(default_factory=dict)  # column -> share of rows without it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "format": self.format, "kind": self.kind, "encoding": self.encoding,
+            "rows_read": self.rows_read, "imported": self.imported,
+            "rejected": [str(p) for p in self.rejected], "new": self.new,
+            "updated": self.updated, "unchanged": self.unchanged, "committed": self.committed,
+            "already_imported": self.already_imported, "stored_as": self.stored_as,
+            "notes": self.notes, "missing": self.missing,
+        }
+
+
+def context_for(reader_name: str, engagement: Engagement) -> ReadContext:
+    return ReadContext(timezone=engagement.timezone,
+                       severity_map=severity_map(reader_name, engagement))
+
+
+def read_manifest(engagement: Engagement) -> list[dict[str, Any]]:
+    path = engagement.path(MANIFEST)
+    if not path.is_file():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    entries = data.get("imports", []) if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise EngagementError(f"{path}: key 'imports': expected a list of imported files")
+    for i, entry in enumerate(entries):
+        for key in ("file", "format", "sha256"):
+            if not isinstance(entry, dict) or not isinstance(entry.get(key), str):
+                raise EngagementError(f"{path}: key 'imports[{i}].{key}': expected a text value")
+    return entries
+
+
+def _write_manifest(engagement: Engagement, entries: list[dict[str, Any]]) -> None:
+    text = "# Written by `assess import`: the raw exports of this engagement, in import order.\n"
+    text += yaml.safe_dump({"imports": entries}, sort_keys=False, allow_unicode=True)
+    tmp = engagement.path(MANIFEST + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(engagement.path(MANIFEST))
+
+
+def _store_raw(engagement: Engagement, path: Path, kind: str, digest: str) -> str:
+    """Copy the export into incidents/ or deploys/ unchanged; never overwrite another file."""
+    folder = engagement.path(kind)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    n = 2
+    while target.exists():
+        if sha256(target) == digest:
+            return str(target.relative_to(engagement.root))
+        target = folder / f"{path.stem}-{n}{path.suffix}"
+        n += 1
+    if path.resolve() != target.resolve():
+        shutil.copyfile(path, target)
+    return str(target.relative_to(engagement.root))
+
+
+def _missing_shares(frame: pd.DataFrame, kind: str) -> dict[str, float]:
+    if frame.empty:
+        return {}
+    cols = (["severity", "service", "acknowledged", "resolved", "impact_start", "mitigated",
+             "root_cause"] if kind == "incidents" else ["version", "outcome"])
+    return {c: round(float(frame[c].isna().mean()), 4) for c in cols}
+
+
+def _compare(before: pd.DataFrame, after: pd.DataFrame) -> tuple[int, int, int]:
+    """(new, updated, unchanged) rows of `after` relative to `before`, by key and content."""
+    if after.empty:
+        return 0, 0, 0
+    old = before.drop(columns=["provenance"]).set_index("key")
+    new_rows = updated = unchanged = 0
+    for key, row in after.drop(columns=["provenance"]).set_index("key").iterrows():
+        if key not in old.index:
+            new_rows += 1
+        elif old.loc[key].astype("string").fillna("").equals(row.astype("string").fillna("")):
+            unchanged += 1
+        else:
+            updated += 1
+    return new_rows, updated, unchanged
+
+
+def import_file(engagement: Engagement, path: Path, fmt: str | None = None,
+                strict: bool = False) -> ImportReport:
+    """Import one export: read, validate, store the raw file and record it in the manifest."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImportError_(f"{path}: no such file")
+    reader = importers.detect(path) if fmt is None else importers.READERS.get(fmt)
+    if reader is None:
+        raise ImportError_(f"unknown format '{fmt}'; known formats: {', '.join(importers.READERS)}")
+    result = reader.read(path, context_for(reader.name, engagement))
+    frame = result.frame.drop_duplicates("key", keep="last")
+    duplicates = len(result.frame) - len(frame)
+    if duplicates:
+        result.notes.append(f"{duplicates} row(s) repeat an id already in this file: the last one wins")
+    report = ImportReport(
+        file=path.name, format=reader.name, kind=reader.kind, encoding=result.encoding,
+        rows_read=result.rows_read, imported=len(frame), rejected=result.problems,
+        notes=result.notes, missing=_missing_shares(frame, reader.kind),
+    )
+    if strict and result.problems:
+        report.committed = False
+        report.imported = 0
+        return report
+    before = load_table(engagement, reader.kind)
+    report.new, report.updated, report.unchanged = _compare(before, frame)
+    digest = sha256(path)
+    entries = read_manifest(engagement)
+    if any(e["sha256"] == digest for e in entries):
+        report.already_imported = True
+        report.stored_as = next(e["file"] for e in entries if e["sha256"] == digest)
+        return report
+    report.stored_as = _store_raw(engagement, path, reader.kind, digest)
+    entries.append({
+        "file": report.stored_as, "format": reader.name, "kind": reader.kind, "sha256": digest,
+        "imported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "encoding": result.encoding, "rows_read": result.rows_read,
+        "rows_imported": len(frame), "rows_rejected": len(result.problems),
+    })
+    _write_manifest(engagement, entries)
+    return report
+
+
+def load_table(engagement: Engagement, kind: str) -> pd.DataFrame:
+    """All imported rows of one kind, later imports overriding earlier ones with the same key."""
+    columns = INCIDENT_COLUMNS if kind == "incidents" else DEPLOY_COLUMNS
+    frames = []
+    for entry in read_manifest(engagement):
+        if entry.get("kind", "incidents") != kind:
+            continue
+        path = engagement.path(entry["file"])
+        if not path.is_file():
+            raise EngagementError(f"{engagement.root / MANIFEST}: imported file {entry['file']} "
+                                  "is missing from the engagement folder")
+        reader = importers.READERS.get(entry["format"])
+        if reader is None:
+            raise EngagementError(f"{engagement.root / MANIFEST}: unknown format "
+                                  f"'{entry['format']}' for {entry['file']}")
+        frames.append(reader.read(path, context_for(reader.name, engagement)).frame)
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return empty(columns)
+    table = pd.concat(frames, ignore_index=True)
+    return typed(table.drop_duplicates("key", keep="last"), columns)
+
+
+# --- postmortems ----------------------------------------------------------------------------
+
+_PM_TIMES = ("impact_start", "mitigation_started", "mitigated")
+
+
+def _pm_time(value: Any, where: str, engagement: Engagement) -> pd.Timestamp:
+    if isinstance(value, dt.datetime | dt.date) or isinstance(value, str):
+        try:
+            ts = pd.Timestamp(value)
+        except ValueError:
+            ts = None
+        if ts is not None and not pd.isna(ts):
+            if ts.tzinfo is None:
+                ts = ts.tz_localize(engagement.tz)
+            return ts.tz_convert("UTC")
+    raise EngagementError(f"{where}: expected a date or timestamp (ISO 8601), got {value!r}")
+
+
+def load_postmortems(engagement: Engagement) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """postmortems.yaml as (per-incident facts, action items); both empty when absent."""
+    path = engagement.path(POSTMORTEMS)
+    facts_cols = ["incident_key", "postmortem_at", "postmortem_url", "root_cause",
+                  "customers_affected", *_PM_TIMES]
+    if not path.is_file():
+        return pd.DataFrame(columns=facts_cols), empty(ACTION_COLUMNS)
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    items = data.get("postmortems") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise EngagementError(f"{path}: key 'postmortems': expected a list of postmortems")
+    facts, actions = [], []
+    for i, pm in enumerate(items):
+        where = f"{path}: key 'postmortems[{i}]"
+        if not isinstance(pm, dict) or not isinstance(pm.get("incident"), str):
+            raise EngagementError(f"{where}.incident': expected the incident key, e.g. pagerduty:Q1")
+        row: dict[str, Any] = {"incident_key": pm["incident"]}
+        if pm.get("held_at") is not None:
+            row["postmortem_at"] = _pm_time(pm["held_at"], f"{where}.held_at'", engagement)
+        row["postmortem_url"] = pm.get("url")
+        row["root_cause"] = pm.get("root_cause")
+        row["customers_affected"] = pm.get("customers_affected")
+        for key in _PM_TIMES:
+            if pm.get(key) is not None:
+                row[key] = _pm_time(pm[key], f"{where}.{key}'", engagement)
+        facts.append(row)
+        for j, item in enumerate(pm.get("action_items") or []):
+            iw = f"{where}.action_items[{j}]"
+            if not isinstance(item, dict) or not isinstance(item.get("title"), str):
+                raise EngagementError(f"{iw}.title': expected the action's text")
+            due = item.get("due")
+            actions.append({
+                "incident_key": pm["incident"], "title": item["title"],
+                "owner": item.get("owner") or None,
+                "due": _pm_time(due, f"{iw}.due'", engagement) if due is not None else None,
+                "done": bool(item.get("done", False)),
+            })
+    facts_frame = pd.DataFrame(facts, columns=facts_cols)
+    return facts_frame, typed(pd.DataFrame(actions), ACTION_COLUMNS)
+
+
+def apply_postmortems(incidents: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    """Fill incident fields from postmortem timelines; the export's own values win."""
+    if facts.empty or incidents.empty:
+        return incidents
+    out = incidents.copy()
+    idx = {k: i for i, k in enumerate(out["key"])}
+    for _, fact in facts.iterrows():
+        i = idx.get(fact["incident_key"])
+        if i is None:
+            continue
+        for col in ("postmortem_at", "postmortem_url", "root_cause", "customers_affected",
+                    *_PM_TIMES):
+            value = fact.get(col)
+            if value is not None and not pd.isna(value) and pd.isna(out.at[i, col]):
+                out.at[i, col] = value
+    return typed(out)
+
+
+@dataclass
+class EngagementData:
+    """Everything the analysis reads, loaded once."""
+
+    engagement: Engagement
+    incidents: pd.DataFrame
+    deploys: pd.DataFrame
+    actions: pd.DataFrame
+
+
+def load(engagement: Engagement) -> EngagementData:
+    """Load the canonical incidents (with postmortem facts), deploys and action items."""
+    incidents = load_table(engagement, "incidents")
+    facts, actions = load_postmortems(engagement)
+    incidents = apply_postmortems(incidents, facts)
+    assert set(TIME_COLUMNS) <= set(incidents.columns)
+    return EngagementData(engagement, incidents, load_table(engagement, "deploys"), actions)
