@@ -371,7 +371,7 @@ def change_related(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> dict
     in_window = deps[deps["deployed_at"] >= s.start]
     weeks = (s.end - s.start).total_seconds() / (7 * 86400)
     local = in_window["deployed_at"].dt.tz_convert(s.timezone)
-    friday_late = int(((local.dt.weekday == 4) & (local.dt.hour >= 16)).sum())
+    friday_late = int(((local.dt.day_of_week == 4) & (local.dt.hour >= 16)).sum())
     n_dep = len(in_window)
     failed_in_window = failed_deploys & set(in_window["key"])
     return {
@@ -392,7 +392,7 @@ def on_call_load(df: pd.DataFrame, s: Settings) -> dict[str, Any]:
     local = df["detected"].fillna(df["start"]).dt.tz_convert(s.timezone)
     known = local.dropna()
     after = sum(1 for t in known if not s.business_hours.contains(t.to_pydatetime()))
-    weekend = int((known.dt.weekday >= 5).sum())
+    weekend = int((known.dt.day_of_week >= 5).sum())
     night = int(((known.dt.hour < 7) | (known.dt.hour >= 22)).sum())
     weeks = (s.end - s.start).total_seconds() / (7 * 86400)
     return {

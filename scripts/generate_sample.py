@@ -205,8 +205,8 @@ class Story:
                     at = local(d, self.rng.randint(9, 15), self.rng.randint(0, 59))
                     outcome = self.rng.choices(["success", "failed", "rolled_back"],
                                                weights=[95, 2, 3])[0]
-                    self.deploys.append({"at": at, "service": svc,
-                                         "version": f"2026.{d.month:02d}.{d.day:02d}-{self.rng.randint(1, 9)}",
+                    version = f"2026.{d.month:02d}.{d.day:02d}-{self.rng.randint(1, 9)}"
+                    self.deploys.append({"at": at, "service": svc, "version": version,
                                          "outcome": outcome, "author": self.rng.choice(PEOPLE)})
             if d.weekday() == 4 and self.rng.random() < 0.6:
                 svc = self.rng.choice(SERVICES)

@@ -1,0 +1,48 @@
+"""Shared fixtures: a small engagement folder, the sample engagement, the shared real data."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_engagement"
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+MINIMAL = textwrap.dedent("""\
+    client: {name: Acme}
+    consultant: {name: Ana Silva}
+    window: {end: 2026-03-31, days: 90}
+    timezone: Europe/Paris
+    sla: {target: 99.9}
+""")
+
+
+def write_engagement(root: Path, text: str = MINIMAL) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "engagement.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def engagement_dir(tmp_path: Path) -> Path:
+    return write_engagement(tmp_path / "acme")
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Path:
+    """A private copy of the sample engagement, safe to modify."""
+    dest = tmp_path / "sample"
+    shutil.copytree(SAMPLE, dest, ignore=shutil.ignore_patterns("reports"))
+    return dest
+
+
+def realdata(name: str) -> Path:
+    path = REALDATA / name
+    if not path.is_file():
+        pytest.skip(f"shared real data not available here ({path} is absent: ../shared is not "
+                    "checked out beside the project)")
+    return path

@@ -1,0 +1,85 @@
+"""The CLI verbs: exit codes, output, errors on stderr without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from assess.cli import main
+
+from .conftest import SAMPLE
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_every_command_has_help_with_an_example(runner):
+    for name in main.commands:
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Example:" in result.output, f"`assess {name} --help` shows no example"
+
+
+def test_init_import_metrics_round_trip(runner, tmp_path):
+    eng = tmp_path / "acme"
+    r = runner.invoke(main, ["init", str(eng), "--client", "Acme", "--end", "2026-10-31",
+                             "--timezone", "Europe/Paris"])
+    assert r.exit_code == 0, r.output
+    pd_csv = SAMPLE / "incidents" / "pagerduty_incidents_2026-08-03_2026-10-31.csv"
+    r = runner.invoke(main, ["import", str(eng), str(pd_csv)])
+    assert r.exit_code == 0, r.output
+    assert "pagerduty-csv" in r.output and "62 new" in r.output
+    r = runner.invoke(main, ["import", str(eng), str(pd_csv), "--json"])
+    report = json.loads(r.output)[0]
+    assert report["already_imported"] and report["new"] == 0 and report["unchanged"] == 62
+    r = runner.invoke(main, ["metrics", str(eng), "--json"])
+    assert r.exit_code == 0
+    m = json.loads(r.output)
+    for key in ("window", "incident_count", "mttd_minutes", "mtta_minutes", "mttm_minutes",
+                "mttr_minutes", "by_severity", "recurrence", "availability_by_month",
+                "mitigation_sla", "postmortems", "change_failure_rate", "maturity"):
+        assert key in m, key
+    assert m["incident_count"] == 62
+    assert {"median", "p90", "mean", "max", "n"} <= set(m["mttr_minutes"])
+    assert {"month", "availability", "downtime_minutes", "error_budget_minutes",
+            "budget_consumed"} <= set(m["availability_by_month"][0])
+    r = runner.invoke(main, ["metrics", str(eng)])
+    assert "Maturity:" in r.output and "Availability (SLA 99.90%)" in r.output
+
+
+def test_user_errors_are_one_line_on_stderr(tmp_path):
+    (tmp_path / "engagement.yaml").write_text("client: {name: X}\nconsultant: {name: Y}\n"
+                                              "window: {end: tomorrow}\n")
+    proc = subprocess.run([sys.executable, "-m", "assess", "metrics", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "key 'window.end'" in proc.stderr and "YYYY-MM-DD" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_import_of_an_unknown_file_fails_cleanly(runner, tmp_path):
+    runner.invoke(main, ["init", str(tmp_path / "e")])
+    bad = tmp_path / "notes.csv"
+    bad.write_text("hello,world\n1,2\n")
+    r = runner.invoke(main, ["import", str(tmp_path / "e"), str(bad)])
+    assert r.exit_code == 1 and "format not recognised" in r.output
+
+
+def test_strict_import_with_rejections_exits_non_zero(runner, tmp_path):
+    runner.invoke(main, ["init", str(tmp_path / "e")])
+    bad = tmp_path / "deploys.csv"
+    bad.write_text("timestamp,service,version,outcome\nnot-a-time,api,1,success\n")
+    r = runner.invoke(main, ["import", str(tmp_path / "e"), str(bad), "--strict"])
+    assert r.exit_code == 1 and "NOT IMPORTED" in r.output and "row 2" in r.output
+
+
+@pytest.mark.parametrize("verb", ["risks", "plan"])
+def test_verbs_not_built_yet_say_so(runner, verb):
+    r = runner.invoke(main, [verb, str(SAMPLE)])
+    assert r.exit_code == 1 and "not available in this version yet" in r.output

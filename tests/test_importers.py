@@ -1,0 +1,192 @@
+"""Importers: real-shaped exports read right; bad input gets a clear error and loses nothing.
+
+Shapes: PagerDuty's incidents CSV download (fields created_on, resolved_on, seconds_to_first_ack,
+seconds_to_resolve, urgency, auto_resolved, resolved_by_user_id as PagerDuty's own reporting
+tools read them); Jira Cloud's "Export CSV (all fields)" with repeated Labels/Component/s columns
+and its default dd/MMM/yy h:mm a dates.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from assess import importers, store
+from assess.engagement import load_engagement
+from assess.importers.base import ImportError_, ReadContext
+from assess.mappings import severity_map
+
+PD_HEADER = ("id,incident_number,description,service_id,service_name,escalation_policy_id,"
+             "escalation_policy_name,created_on,resolved_on,seconds_to_first_ack,"
+             "seconds_to_resolve,auto_resolved,urgency,priority\n")
+PD_ROWS = (
+    "Q1AAA,101,[api] DB pool exhausted,PSV1,api,PE1,Eng,2026-03-02T10:00:00+01:00,"
+    "2026-03-02T11:30:00+01:00,300,5400,false,high,P1\n"
+    "Q1BBB,102,Disk full on worker,PSV2,worker,PE1,Eng,2026-03-03T02:00:00Z,,60,,false,low,\n"
+)
+JIRA = (
+    "Summary,Issue key,Issue id,Issue Type,Status,Priority,Created,Resolved,Labels,Labels,"
+    "Component/s,Component/s,Custom field (Root Cause),Custom field (Customers Affected)\n"
+    "Exports stuck,INC-7,10007,Incident,Done,High,11/Mar/26 03:26 PM,11/Mar/26 06:00 PM,"
+    "customer-reported,production,ingest,api,queue-backlog,007\n"
+    '"Invoices blank, for some",INC-8,10008,Incident,Done,Highest,12/Mar/26 09:05 AM,,,,billing,,,\n'
+)
+
+
+def ctx(name: str = "pagerduty-csv") -> ReadContext:
+    return ReadContext(timezone="Europe/Paris", severity_map=severity_map(name, None))
+
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_pagerduty_csv_maps_to_canonical_rows(tmp_path):
+    path = write(tmp_path, "pd.csv", PD_HEADER + PD_ROWS)
+    assert importers.detect(path).name == "pagerduty-csv"
+    result = importers.read(path, ctx())
+    df = result.frame
+    assert list(df["key"]) == ["pagerduty:Q1AAA", "pagerduty:Q1BBB"]
+    first = df.iloc[0]
+    assert first["detected"] == pd.Timestamp("2026-03-02T09:00:00Z")
+    assert first["acknowledged"] == pd.Timestamp("2026-03-02T09:05:00Z")  # + 300 s
+    assert first["resolved"] == pd.Timestamp("2026-03-02T10:30:00Z")
+    assert first["severity"] == "SEV1" and first["severity_original"] == "P1"
+    second = df.iloc[1]
+    assert second["severity"] == "SEV3" and second["severity_original"] == "low"  # from urgency
+    assert pd.isna(second["resolved"]) and second["status"] == "open"
+    assert str(df["detected"].dtype) == "datetime64[us, UTC]"
+    assert result.problems == []
+
+
+def test_jira_csv_repeated_columns_and_locale_dates(tmp_path):
+    path = write(tmp_path, "jira.csv", JIRA)
+    assert importers.detect(path).name == "jira-csv"
+    result = importers.read(path, ctx("jira-csv"))
+    df = result.frame.set_index("external_id")
+    assert df.loc["INC-7", "detected"] == pd.Timestamp("2026-03-11T14:26:00Z")  # Paris, UTC+1
+    assert df.loc["INC-7", "service"] == "ingest"  # first of the repeated Component/s
+    assert df.loc["INC-7", "detection_source"] == "customer"  # from the repeated Labels
+    assert df.loc["INC-7", "customers_affected"] == 7
+    assert df.loc["INC-7", "root_cause"] == "queue-backlog"
+    assert df.loc["INC-8", "title"] == "Invoices blank, for some"
+    assert df.loc["INC-8", "severity"] == "SEV1"
+    assert any("Europe/Paris" in n for n in result.notes)
+
+
+def test_ids_keep_leading_zeros(tmp_path):
+    path = write(tmp_path, "pd.csv", PD_HEADER + PD_ROWS.replace("Q1AAA", "007"))
+    df = importers.read(path, ctx()).frame
+    assert df.iloc[0]["external_id"] == "007"
+
+
+def test_rejected_rows_name_row_column_and_expected_form(tmp_path, engagement_dir):
+    bad = PD_ROWS + "Q1CCC,103,Broken,PSV1,api,PE1,Eng,yesterday at noon,,abc,,false,high,P2\n"
+    path = write(tmp_path, "pd.csv", PD_HEADER + bad)
+    e = load_engagement(engagement_dir)
+    report = store.import_file(e, path)
+    assert report.imported == 2 and report.rows_read == 3
+    messages = [str(p) for p in report.rejected]
+    assert any("row 4" in m and "'created_on'" in m and "ISO 8601" in m and "yesterday" in m
+               for m in messages)
+    assert any("row 4" in m and "'seconds_to_first_ack'" in m and "number" in m for m in messages)
+    loaded = store.load_table(e, "incidents")
+    assert sorted(loaded["external_id"]) == ["Q1AAA", "Q1BBB"]  # exactly the valid rows
+
+
+def test_strict_import_commits_nothing(tmp_path, engagement_dir):
+    bad = PD_ROWS + "Q1CCC,103,Broken,PSV1,api,PE1,Eng,not a date,,,,false,high,P2\n"
+    path = write(tmp_path, "pd.csv", PD_HEADER + bad)
+    e = load_engagement(engagement_dir)
+    report = store.import_file(e, path, strict=True)
+    assert not report.committed and report.imported == 0 and len(report.rejected) == 1
+    assert store.load_table(e, "incidents").empty
+    assert not (engagement_dir / "incidents" / "pd.csv").exists()
+
+
+def test_reimport_and_overlapping_export_do_not_duplicate(tmp_path, engagement_dir):
+    e = load_engagement(engagement_dir)
+    first = write(tmp_path, "pd.csv", PD_HEADER + PD_ROWS)
+    r1 = store.import_file(e, first)
+    assert (r1.new, r1.updated, r1.unchanged) == (2, 0, 0)
+    r2 = store.import_file(e, first)
+    assert r2.already_imported and (r2.new, r2.updated, r2.unchanged) == (0, 0, 2)
+    # a later export: Q1BBB now resolved, plus one new incident
+    later_rows = PD_ROWS.replace("2026-03-03T02:00:00Z,,60,,", "2026-03-03T02:00:00Z,"
+                                 "2026-03-03T03:00:00Z,60,3600,") + \
+        "Q1DDD,104,New one,PSV1,api,PE1,Eng,2026-03-05T10:00:00Z,,,,false,low,P4\n"
+    later = tmp_path / "later"
+    later.mkdir()
+    r3 = store.import_file(e, write(later, "pd.csv", PD_HEADER + later_rows))
+    assert (r3.new, r3.updated, r3.unchanged) == (1, 1, 1)
+    assert r3.stored_as == "incidents/pd-2.csv"  # the first raw file is kept as received
+    table = store.load_table(e, "incidents")
+    assert len(table) == 3
+    assert table.set_index("external_id").loc["Q1BBB", "resolved"] == pd.Timestamp(
+        "2026-03-03T03:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "prefix", "label"),
+    [("utf-8", "", "UTF-8"), ("utf-8", "\ufeff", "UTF-8 with BOM"),
+     ("utf-16", "", "UTF-16"), ("cp1252", "", "Windows-1252 (cp1252)")],
+)
+def test_encodings_are_detected_and_reported(tmp_path, engagement_dir, encoding, prefix, label):
+    text = prefix + PD_HEADER + PD_ROWS.replace("Disk full", "Disque plein à 95 % – café")
+    path = write(tmp_path, "pd.csv", text, encoding)
+    report = store.import_file(load_engagement(engagement_dir), path)
+    assert report.encoding == label
+    table = store.load_table(load_engagement(engagement_dir), "incidents")
+    assert "Disque plein à 95 % – café on worker" in set(table["title"])
+
+
+def test_binary_renamed_csv_is_refused(tmp_path, engagement_dir):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"PK\x03\x04\x00\x00binary\x00stuff" * 10)
+    with pytest.raises(ImportError_, match="binary|not a text export"):
+        store.import_file(load_engagement(engagement_dir), path)
+    assert not list((engagement_dir).glob("incidents/*"))
+
+
+def test_unknown_content_asks_for_a_format(tmp_path):
+    path = write(tmp_path, "x.csv", "a,b,c\n1,2,3\n")
+    with pytest.raises(ImportError_, match="--format"):
+        importers.detect(path)
+
+
+def test_ragged_row_is_rejected_not_shifted(tmp_path):
+    path = write(tmp_path, "pd.csv", PD_HEADER + PD_ROWS + "Q1EEE,105,too few cells\n")
+    result = importers.read(path, ctx())
+    assert len(result.frame) == 2
+    assert any(p.row == 4 and "cells like the header" in p.expected for p in result.problems)
+
+
+def test_unmapped_severity_is_kept_and_reported(tmp_path):
+    path = write(tmp_path, "pd.csv", PD_HEADER + PD_ROWS.replace(",high,P1", ",high,Urgent!"))
+    result = importers.read(path, ctx())
+    row = result.frame.iloc[0]
+    assert pd.isna(row["severity"]) and row["severity_original"] == "Urgent!"
+    assert any("severity_mapping" in n for n in result.notes)
+
+
+def test_engagement_severity_override_applies(tmp_path):
+    from .conftest import MINIMAL, write_engagement
+
+    root = write_engagement(tmp_path / "e", MINIMAL + "severity_mapping: {pagerduty: {P2: SEV1}}\n")
+    e = load_engagement(root)
+    assert store.context_for("pagerduty-csv", e).severity_map["p2"] == "SEV1"
+
+
+def test_deploy_csv(tmp_path):
+    path = write(tmp_path, "deploys.csv",
+                 "timestamp,service,version,outcome,author\n"
+                 "2026-03-06T17:40:00+01:00,api,1.2.3,rolled back,Ana\n"
+                 "2026-03-06 18:00,api,1.2.4,,Ana\n"
+                 "2026-03-07T10:00:00Z,api,1.2.5,exploded,Ana\n")
+    assert importers.detect(path).name == "deploy-csv"
+    result = importers.read(path, ctx("deploy-csv"))
+    assert list(result.frame["outcome"]) == ["rolled_back", "success"]
+    assert result.frame.iloc[1]["deployed_at"] == pd.Timestamp("2026-03-06T17:00:00Z")  # naive=Paris
+    assert [(p.row, p.column) for p in result.problems] == [(4, "outcome")]
