@@ -23,7 +23,8 @@ def _layout(fig: go.Figure, title: str, primary: str) -> go.Figure:
         margin={"l": 50, "r": 20, "t": 44, "b": 40},
         legend={"orientation": "h", "y": -0.18, "x": 0},
     )
-    fig.update_xaxes(showgrid=False, linecolor="#999999")
+    # month labels such as "2026-08" must stay categories: plotly would read them as dates
+    fig.update_xaxes(showgrid=False, linecolor="#999999", type="category")
     fig.update_yaxes(gridcolor="#E6E6E6", zeroline=False)
     return fig
 

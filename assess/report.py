@@ -222,7 +222,8 @@ def render_assessment(a: Analysis, out_dir: Path, lang: str | None = None,
     if svgs is None:
         svgs = charts.to_svg(charts.report_figures(a.metrics, e.branding.primary_color,
                                                    e.branding.accent_color),
-                             sizes={"detection": (340, 280), "mttr_trend": (360, 280)})
+                             sizes={name: (360, 280) for name in
+                                    ("detection", "mttr_trend", "availability", "error_budget")})
     html = render_html("assessment.html", build_context(a, lang, svgs))
     roots = [TEMPLATES] + ([e.path("branding")] if e.path("branding").is_dir() else [])
     fetcher = SafeFetcher(roots)

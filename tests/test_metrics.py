@@ -274,3 +274,15 @@ def test_metrics_do_not_depend_on_row_order(rows, rnd):
     df = incidents(*rows)
     shuffled = df.sample(frac=1, random_state=rnd.randint(0, 10_000)).reset_index(drop=True)
     assert compute(df) == compute(shuffled)
+
+
+def test_month_charts_keep_every_month_as_a_category():
+    from assess import charts
+
+    m = compute(incidents({"severity": "SEV1", "detected": "2026-01-05T10:00Z",
+                           "resolved": "2026-01-05T11:00Z"}),
+                S(start=pd.Timestamp("2026-01-16T00:00Z"), end=pd.Timestamp("2026-04-01T00:00Z")))
+    for fig in (charts.availability_by_month(m), charts.error_budget(m)):
+        d = fig.to_dict()
+        assert d["layout"]["xaxis"]["type"] == "category"
+        assert list(d["data"][0]["x"]) == ["2026-01 *", "2026-02", "2026-03"]
