@@ -185,7 +185,7 @@ def build_context(a: Analysis, lang: str, svgs: dict[str, str]) -> dict[str, Any
             "severity": r.severity if isinstance(r.severity, str) else "?",
             "service": r.service if isinstance(r.service, str) else "",
             "detected": r.detected.tz_convert(e.timezone).strftime("%Y-%m-%d %H:%M")
-            if r.detected is not None and not _isna(r.detected) else "",
+            if not _isna(r.detected) else "",
             "ttr": None if _isna(r.resolved) else
             ((r.resolved - (r.impact_start if not _isna(r.impact_start) else r.detected))
              .total_seconds() / 60),

@@ -19,7 +19,7 @@ import yaml
 from . import importers
 from .engagement import Engagement, EngagementError
 from .importers.base import ImportError_, Problem, ReadContext, sha256
-from .incidents import ACTION_COLUMNS, DEPLOY_COLUMNS, INCIDENT_COLUMNS, TIME_COLUMNS, empty, typed
+from .incidents import ACTION_COLUMNS, DEPLOY_COLUMNS, INCIDENT_COLUMNS, empty, typed
 from .mappings import severity_map
 
 MANIFEST = "imports.yaml"
@@ -131,9 +131,7 @@ def import_file(engagement: Engagement, path: Path, fmt: str | None = None,
     path = Path(path)
     if not path.is_file():
         raise ImportError_(f"{path}: no such file")
-    reader = importers.detect(path) if fmt is None else importers.READERS.get(fmt)
-    if reader is None:
-        raise ImportError_(f"unknown format '{fmt}'; known formats: {', '.join(importers.READERS)}")
+    reader = importers.choose(path, fmt)
     result = reader.read(path, context_for(reader.name, engagement))
     frame = result.frame.drop_duplicates("key", keep="last")
     duplicates = len(result.frame) - len(frame)
@@ -282,5 +280,4 @@ def load(engagement: Engagement) -> EngagementData:
     incidents = load_table(engagement, "incidents")
     facts, actions = load_postmortems(engagement)
     incidents = apply_postmortems(incidents, facts)
-    assert set(TIME_COLUMNS) <= set(incidents.columns)
     return EngagementData(engagement, incidents, load_table(engagement, "deploys"), actions)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -375,8 +376,6 @@ def main(out: Path) -> None:
     # imported_at is the only non-repeatable value: pin it so regeneration is byte-identical
     manifest = out / "imports.yaml"
     text = manifest.read_text(encoding="utf-8")
-    import re
-
     manifest.write_text(re.sub(r"imported_at: .*", "imported_at: '2026-11-02T09:00:00+00:00'", text),
                         encoding="utf-8")
     print(f"{len(story.incidents)} incidents, {len(story.deploys)} deploys, "

@@ -11,7 +11,8 @@ from .pagerduty import PagerDutyCsv
 
 READERS: dict[str, Reader] = {r.name: r for r in (PagerDutyCsv(), JiraCsv(), DeployCsv())}
 
-__all__ = ["READERS", "ImportError_", "Problem", "ReadContext", "ReadResult", "detect", "read"]
+__all__ = ["READERS", "ImportError_", "Problem", "ReadContext", "ReadResult", "choose", "detect",
+           "read"]
 
 
 def detect(path: Path) -> Reader:
@@ -28,12 +29,15 @@ def detect(path: Path) -> Reader:
     return matches[0]
 
 
+def choose(path: Path, fmt: str | None = None) -> Reader:
+    """The named reader, or the one the file's content matches."""
+    if fmt is None:
+        return detect(path)
+    if fmt not in READERS:
+        raise ImportError_(f"unknown format '{fmt}'; known formats: {', '.join(READERS)}")
+    return READERS[fmt]
+
+
 def read(path: Path, ctx: ReadContext, fmt: str | None = None) -> ReadResult:
     """Read one export with the named reader, or the detected one."""
-    if fmt is None:
-        reader = detect(path)
-    elif fmt in READERS:
-        reader = READERS[fmt]
-    else:
-        raise ImportError_(f"unknown format '{fmt}'; known formats: {', '.join(READERS)}")
-    return reader.read(path, ctx)
+    return choose(path, fmt).read(path, ctx)

@@ -132,6 +132,15 @@ def head_text(path: Path, limit: int = 16384) -> str:
         return ""
 
 
+def header_cells(head: str) -> list[str]:
+    """The header row of CSV text (quoted names unquoted), for format detection."""
+    first = head.splitlines()[0] if head else ""
+    try:
+        return [c.strip() for c in next(csv.reader([first]))]
+    except (StopIteration, csv.Error):
+        return []
+
+
 def csv_records(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Parse CSV text into a header (names kept, repeats kept) and (line number, cells) records."""
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import ImportError_, ReadContext, ReadResult, csv_records, parse_iso, read_text
+from .base import ImportError_, ReadContext, ReadResult, csv_records, header_cells, parse_iso, read_text
 from .rows import Record, finish
 
 NAME = "deploy-csv"
@@ -29,8 +29,7 @@ class DeployCsv:
     description = "Deploy log CSV (timestamp, service, version, outcome)"
 
     def detect(self, head: str, path: Path) -> bool:
-        first = head.splitlines()[0].lower() if head else ""
-        cols = {c.strip().strip('"') for c in first.split(",")}
+        cols = {c.lower() for c in header_cells(head)}
         return {"timestamp", "service", "version"} <= cols
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:

@@ -21,6 +21,7 @@ from .base import (
     ReadContext,
     ReadResult,
     csv_records,
+    header_cells,
     parse_iso,
     parse_with,
     read_text,
@@ -56,8 +57,7 @@ class JiraCsv:
     description = "Jira issue CSV export"
 
     def detect(self, head: str, path: Path) -> bool:
-        first = head.splitlines()[0] if head else ""
-        return "Issue key" in first and "Summary" in first and "Created" in first
+        return {"Issue key", "Summary", "Created"} <= set(header_cells(head))
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
         text, encoding = read_text(path)
@@ -95,7 +95,7 @@ class JiraCsv:
             tickets = rec.integer("Custom field (Support Tickets)")
             revenue = rec.number("Custom field (Revenue Impact)")
             sev_col = "Custom field (Severity)" if rec.raw("Custom field (Severity)") else "Priority"
-            severity, original = rec.severity(sev_col, "jira")
+            severity, original = rec.severity(sev_col)
             if rec.problems:
                 problems.extend(rec.problems)
                 continue

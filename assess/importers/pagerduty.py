@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .base import ImportError_, ReadContext, ReadResult, csv_records, parse_iso, read_text
+from .base import ImportError_, ReadContext, ReadResult, csv_records, header_cells, parse_iso, read_text
 from .rows import Record, finish, map_severity
 
 NAME = "pagerduty-csv"
@@ -31,8 +31,7 @@ class PagerDutyCsv:
     description = "PagerDuty incidents CSV download"
 
     def detect(self, head: str, path: Path) -> bool:
-        first = head.splitlines()[0] if head else ""
-        cols = {c.strip().strip('"') for c in first.split(",")}
+        cols = set(header_cells(head))
         return {"incident_number", "created_on"} <= cols and (
             "seconds_to_resolve" in cols or "service_name" in cols
         )

@@ -72,7 +72,7 @@ class Record:
             return None
         return float(cleaned.replace(",", "."))
 
-    def severity(self, column: str, source: str) -> tuple[str | None, str | None]:
+    def severity(self, column: str) -> tuple[str | None, str | None]:
         """(normalised SEVn or None, original value) through the engagement's mapping."""
         value = self.raw(column)
         if value is None:
@@ -89,10 +89,6 @@ def map_severity(value: str, mapping: dict[str, str]) -> str | None:
     if match:
         return f"SEV{match.group(1)}"
     return None
-
-
-def problem_rows(problems: list[Problem]) -> set[int]:
-    return {p.row for p in problems if p.row is not None}
 
 
 def finish(fmt: str, kind: str, path: Path, rows: list[dict[str, Any]], problems: list[Problem],
