@@ -37,9 +37,12 @@ def incidents_per_week(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure
         counts = {r["week"]: r["count"] for r in m["by_week_severity"] if r["severity"] == sev}
         if counts:
             fig.add_bar(name=sev, x=weeks, y=[counts.get(w, 0) for w in weeks], marker_color=color)
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(type="category", tickangle=-45)
-    return _layout(fig, "Incidents per week, by severity", primary)
+    fig.update_xaxes(tickangle=-45)
+    fig = _layout(fig, "Incidents per week, by severity", primary)
+    # legend above the plot, SEV1 first: under it, it would collide with the tilted week labels
+    fig.update_layout(barmode="stack", legend={"orientation": "h", "y": 1.1, "x": 1,
+                                               "xanchor": "right", "traceorder": "normal"})
+    return fig
 
 
 def availability_by_month(m: dict[str, Any], primary: str = "#1F3A5F",
@@ -79,7 +82,8 @@ def mttr_trend(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure:
                                mode="lines+markers+text", line={"color": primary, "width": 3},
                                text=[f"{m['mttr_by_month'][k]:.0f}" for k in months],
                                textposition="top center", name="Median MTTR"))
-    fig.update_yaxes(title_text="minutes", rangemode="tozero")
+    top = max([v for v in m["mttr_by_month"].values() if v is not None], default=0)
+    fig.update_yaxes(title_text="minutes", range=[0, top * 1.25 or 1])  # room for the labels
     return _layout(fig, "Median time to recover per month", primary)
 
 
