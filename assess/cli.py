@@ -81,21 +81,41 @@ def init(directory: Path, client: str, consultant: str, firm: str | None, timezo
               help="Export format; detected from the content when omitted.")
 @click.option("--strict", is_flag=True, help="Import nothing from a file with any rejected row.")
 @click.option("--json", "as_json", is_flag=True, help="Print the import reports as JSON.")
+@click.option("--map", "column_map", multiple=True, metavar="FIELD=COLUMN",
+              help="For a generic CSV/XLSX: the column holding a canonical field (repeatable); "
+                   "saved for the next file with the same columns.")
+@click.option("--date-order", type=click.Choice(["dmy", "mdy"]), default=None,
+              help="Day/month order of dates like 03/04/2025 when the file cannot settle it.")
+@click.option("--service", default=None, help="Service a git log's deploys belong to "
+                                              "(default: the file name).")
 @user_errors
 def import_(directory: Path, files: tuple[Path, ...], fmt: str | None, strict: bool,
-            as_json: bool) -> None:
+            as_json: bool, column_map: tuple[str, ...], date_order: str | None,
+            service: str | None) -> None:
     """Import incident exports or deploy logs into the engagement.
 
     The raw file is kept under incidents/ or deploys/ exactly as received; rejected rows are
     listed with their row, column and the expected form. Re-importing never duplicates.
 
+    Formats are listed in docs/import-formats.md; `--format` names one when detection cannot.
+
     Example: assess import acme pagerduty_incidents.csv jira_export.csv
+
+    Example: assess import acme tracker.xlsx --map title=Subject --map detected="Opened on"
     """
     from . import store
     from .engagement import load_engagement
 
+    mapping = {}
+    for item in column_map:
+        field, sep, column = item.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise UserError(f"--map {item!r}: expected FIELD=COLUMN, e.g. --map title=Summary")
+        mapping[field.strip()] = column.strip()
+    options = {"column_map": mapping, "date_order": date_order, "service": service}
     engagement = load_engagement(directory)
-    reports = [store.import_file(engagement, f, fmt=fmt, strict=strict) for f in files]
+    reports = [store.import_file(engagement, f, fmt=fmt, strict=strict, options=dict(options))
+               for f in files]
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
     else:
@@ -116,9 +136,8 @@ def _format_import(r) -> str:
                      f"{r.unchanged} unchanged{state}")
         if r.stored_as:
             lines.append(f"  stored as {r.stored_as}")
-    for col, share in r.missing.items():
-        if share > 0:
-            lines.append(f"  {share:.0%} of rows have no {col}")
+    for sentence in r.quality():
+        lines.append(f"  data quality: {sentence}")
     for note in r.notes:
         lines.append(f"  note: {note}")
     for p in r.rejected[:50]:

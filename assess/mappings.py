@@ -11,7 +11,14 @@ from .engagement import SEVERITIES, Engagement, EngagementError
 
 DEFAULTS = Path(__file__).parent / "data" / "severity.yaml"
 # Which mapping section a reader uses.
-SECTION = {"pagerduty-csv": "pagerduty", "jira-csv": "jira"}
+SECTION = {
+    "pagerduty-csv": "pagerduty", "pagerduty-json": "pagerduty", "jira-csv": "jira",
+    "opsgenie-json": "opsgenie", "statuspage-json": "statuspage", "statuspage-feed": "statuspage",
+    "incidentio-json": "incidentio", "firehydrant-json": "firehydrant",
+    "firehydrant-csv": "firehydrant", "rootly-json": "rootly", "grafana-oncall-json": "grafana",
+    "github-issues-json": "github", "gcp-json": "gcp", "servicenow-csv": "servicenow",
+    "generic-csv": "generic", "generic-xlsx": "generic",
+}
 
 
 @cache

@@ -24,6 +24,22 @@ from .mappings import severity_map
 
 MANIFEST = "imports.yaml"
 POSTMORTEMS = "postmortems.yaml"
+COLUMN_MAPPINGS = "column_mappings.yaml"
+OPTION_KEYS = ("date_order", "service", "column_map")
+# What a missing field costs the analysis, for the data-quality summary.
+CONSEQUENCE = {
+    "severity": "per-severity figures and the mitigation SLA leave them out",
+    "service": "per-service figures and change correlation leave them out",
+    "acknowledged": "MTTA will be based on {kept}",
+    "resolved": "MTTR will be based on {kept}",
+    "impact_start": "MTTD will be based on {kept} (detection is used as the start elsewhere)",
+    "mitigated": "time to mitigate will be based on {kept}",
+    "root_cause": "recurrence uses title similarity for them",
+    "version": "deploys cannot be told apart by version",
+    "outcome": "they count as successful deploys",
+}
+NOUN = {"acknowledged": "acknowledged time", "resolved": "resolved time",
+        "impact_start": "impact start", "mitigated": "mitigated time", "root_cause": "root cause"}
 
 
 @dataclass
@@ -53,13 +69,85 @@ class ImportReport:
             "rejected": [str(p) for p in self.rejected], "new": self.new,
             "updated": self.updated, "unchanged": self.unchanged, "committed": self.committed,
             "already_imported": self.already_imported, "stored_as": self.stored_as,
-            "notes": self.notes, "missing": self.missing,
+            "notes": self.notes, "missing": self.missing, "quality": self.quality(),
         }
 
+    def quality(self) -> list[str]:
+        """The data-quality summary in sentences: what is missing and what it costs."""
+        what = "incidents" if self.kind == "incidents" else "deploys"
+        out = []
+        for col, share in self.missing.items():
+            if share <= 0:
+                continue
+            kept = f"{1 - share:.0%}"
+            cost = CONSEQUENCE.get(col, "").format(kept=kept)
+            out.append(f"{share:.0%} of {what} have no {NOUN.get(col, col)}"
+                       + (f": {cost}" if cost else ""))
+        return out
 
-def context_for(reader_name: str, engagement: Engagement) -> ReadContext:
+
+def context_for(reader_name: str, engagement: Engagement,
+                options: dict[str, Any] | None = None) -> ReadContext:
+    options = options or {}
     return ReadContext(timezone=engagement.timezone,
-                       severity_map=severity_map(reader_name, engagement))
+                       severity_map=severity_map(reader_name, engagement),
+                       service=options.get("service"), date_order=options.get("date_order"),
+                       column_map=dict(options.get("column_map") or {}))
+
+
+def read_column_mappings(engagement: Engagement) -> dict[str, dict[str, Any]]:
+    """Saved mappings for generic CSV/XLSX files: header signature -> {columns, map}."""
+    path = engagement.path(COLUMN_MAPPINGS)
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    mappings = data.get("mappings", {}) if isinstance(data, dict) else None
+    if not isinstance(mappings, dict):
+        raise EngagementError(f"{path}: key 'mappings': expected a mapping of signature -> mapping")
+    for sig, entry in mappings.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("map"), dict):
+            raise EngagementError(f"{path}: key 'mappings.{sig}.map': expected field: column pairs")
+    return mappings
+
+
+def _save_column_mapping(engagement: Engagement, header: list[str], mapping: dict[str, str]) -> None:
+    from .importers.generic import signature
+
+    mappings = read_column_mappings(engagement)
+    sig = signature(header)
+    if mappings.get(sig, {}).get("map") == mapping:
+        return
+    mappings[sig] = {"columns": list(header), "map": dict(mapping)}
+    text = ("# Written by `assess import`: how generic CSV/XLSX files of each header shape map onto\n"
+            "# the canonical incident fields. Edit a 'map' to change it for the next import.\n")
+    text += yaml.safe_dump({"mappings": mappings}, sort_keys=False, allow_unicode=True)
+    engagement.path(COLUMN_MAPPINGS).write_text(text, encoding="utf-8")
+
+
+def _choose_reader(engagement: Engagement, path: Path, fmt: str | None, options: dict[str, Any]):
+    """The reader for a file, and for generic tables the complete column mapping to use."""
+    from .importers.generic import resolve_mapping, signature
+
+    try:
+        reader = importers.choose(path, fmt)
+    except ImportError_:
+        if fmt is not None or path.suffix.lower() not in (".csv", ".tsv", ".txt"):
+            raise
+        reader = importers.READERS["generic-csv"]
+        try:
+            header = reader.header(path)
+        except ImportError_:
+            header = None
+        saved = read_column_mappings(engagement).get(signature(header)) if header else None
+        if saved is None and not options.get("column_map"):
+            raise
+    if reader.name in importers.GENERIC:
+        header = reader.header(path)
+        given = options.get("column_map") or read_column_mappings(engagement).get(
+            signature(header), {}).get("map", {})
+        options["column_map"] = resolve_mapping(header, dict(given))
+        return reader, header
+    return reader, None
 
 
 def read_manifest(engagement: Engagement) -> list[dict[str, Any]]:
@@ -114,25 +202,31 @@ def _compare(before: pd.DataFrame, after: pd.DataFrame) -> tuple[int, int, int]:
     if after.empty:
         return 0, 0, 0
     old = before.drop(columns=["provenance"]).set_index("key")
-    new_rows = updated = unchanged = 0
-    for key, row in after.drop(columns=["provenance"]).set_index("key").iterrows():
-        if key not in old.index:
-            new_rows += 1
-        elif old.loc[key].astype("string").fillna("").equals(row.astype("string").fillna("")):
-            unchanged += 1
-        else:
-            updated += 1
-    return new_rows, updated, unchanged
+    new = after.drop(columns=["provenance"]).set_index("key")
+    known = new.index.isin(old.index)
+    common = new.index[known]
+    if not len(common):
+        return int((~known).sum()), 0, 0
+    a = new.loc[common].astype("string").fillna("").to_numpy()
+    b = old.loc[common].astype("string").fillna("").to_numpy()
+    same = int((a == b).all(axis=1).sum())
+    return int((~known).sum()), len(common) - same, same
 
 
 def import_file(engagement: Engagement, path: Path, fmt: str | None = None,
-                strict: bool = False) -> ImportReport:
-    """Import one export: read, validate, store the raw file and record it in the manifest."""
+                strict: bool = False, options: dict[str, Any] | None = None) -> ImportReport:
+    """Import one export: read, validate, store the raw file and record it in the manifest.
+
+    `options` are what the file itself cannot say: `date_order` (dmy/mdy), `service` (for a git
+    log) and `column_map` (canonical field -> column, for generic CSV/XLSX). They are recorded
+    with the import so that the file is always re-read the same way.
+    """
     path = Path(path)
     if not path.is_file():
         raise ImportError_(f"{path}: no such file")
-    reader = importers.choose(path, fmt)
-    result = reader.read(path, context_for(reader.name, engagement))
+    options = {k: v for k, v in (options or {}).items() if k in OPTION_KEYS and v}
+    reader, header = _choose_reader(engagement, path, fmt, options)
+    result = reader.read(path, context_for(reader.name, engagement, options))
     frame = result.frame.drop_duplicates("key", keep="last")
     duplicates = len(result.frame) - len(frame)
     if duplicates:
@@ -155,13 +249,18 @@ def import_file(engagement: Engagement, path: Path, fmt: str | None = None,
         report.stored_as = next(e["file"] for e in entries if e["sha256"] == digest)
         return report
     report.stored_as = _store_raw(engagement, path, reader.kind, digest)
-    entries.append({
+    entry = {
         "file": report.stored_as, "format": reader.name, "kind": reader.kind, "sha256": digest,
         "imported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "encoding": result.encoding, "rows_read": result.rows_read,
         "rows_imported": len(frame), "rows_rejected": len(result.problems),
-    })
+    }
+    if options:
+        entry["options"] = options
+    entries.append(entry)
     _write_manifest(engagement, entries)
+    if header is not None:
+        _save_column_mapping(engagement, header, options["column_map"])
     return report
 
 
@@ -180,7 +279,8 @@ def load_table(engagement: Engagement, kind: str) -> pd.DataFrame:
         if reader is None:
             raise EngagementError(f"{engagement.root / MANIFEST}: unknown format "
                                   f"'{entry['format']}' for {entry['file']}")
-        frames.append(reader.read(path, context_for(reader.name, engagement)).frame)
+        ctx = context_for(reader.name, engagement, entry.get("options"))
+        frames.append(reader.read(path, ctx).frame)
     frames = [f for f in frames if not f.empty]
     if not frames:
         return empty(columns)

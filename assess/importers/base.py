@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import email.utils
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -29,13 +31,14 @@ class Problem:
     column: str | None
     expected: str
     value: str | None = None
+    unit: str = "row"  # "row" for tables, "record" for JSON and feeds
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
-            where += f", row {self.row}"
+            where += f", {self.unit} {self.row}"
         if self.column:
-            where += f", column '{self.column}'"
+            where += f", {'column' if self.unit == 'row' else 'field'} '{self.column}'"
         got = f" (got {self.value!r})" if self.value not in (None, "") else ""
         return f"{where}: expected {self.expected}{got}"
 
@@ -46,6 +49,9 @@ class ReadContext:
 
     timezone: str = "UTC"
     severity_map: dict[str, str] = field(default_factory=dict)  # lower-cased original -> SEVn
+    service: str | None = None  # default service for deploy logs that do not name one (git log)
+    date_order: str | None = None  # "dmy" or "mdy" for day/month dates the file cannot settle
+    column_map: dict[str, str] = field(default_factory=dict)  # canonical field -> source column
 
     @property
     def tz(self) -> ZoneInfo:
@@ -117,9 +123,33 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
         ) from None
 
 
+MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (an XLSX workbook?)"),
+    (b"%PDF", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0", "a legacy Office document (XLS)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"SQLite format 3", "an SQLite database"),
+)
+
+
+def sniff_binary(data: bytes) -> str | None:
+    """What a binary file is, from its first bytes; None for text."""
+    for magic, what in MAGIC:
+        if data.startswith(magic):
+            return what
+    return None
+
+
 def read_text(path: Path) -> tuple[str, str]:
+    """The whole export as text, after refusing oversized and binary files before any parsing."""
     check_size(path)
-    return decode(path.read_bytes(), path.name)
+    data = path.read_bytes()
+    what = sniff_binary(data[:16])
+    if what:
+        raise ImportError_(f"{path.name}: this is {what}, not a text export; nothing was imported")
+    return decode(data, path.name)
 
 
 def head_text(path: Path, limit: int = 16384) -> str:
@@ -183,18 +213,117 @@ def parse_iso(value: str, tz: ZoneInfo) -> dt.datetime:
 
 
 def parse_with(formats: tuple[str, ...]):
-    """A parser trying each strptime format in turn."""
+    """A parser trying each strptime format in turn, the last one that worked first."""
+    order = list(formats)
 
     def parse(value: str, tz: ZoneInfo) -> dt.datetime:
         text = value.strip()
-        for fmt in formats:
+        for i, fmt in enumerate(order):
             try:
-                return to_utc(dt.datetime.strptime(text, fmt), tz)
+                parsed = dt.datetime.strptime(text, fmt)
             except ValueError:
                 continue
+            if i:
+                order.insert(0, order.pop(i))
+            return to_utc(parsed, tz)
         raise ValueError(text)
 
     return parse
+
+
+def parse_instant(value: str, tz: ZoneInfo) -> dt.datetime:
+    """ISO 8601, epoch seconds or milliseconds (as APIs send them), or an RFC 2822 date (feeds)."""
+    text = value.strip()
+    if re.fullmatch(r"\d{9,14}(\.\d+)?", text):
+        number = float(text)
+        seconds = number / 1000 if number >= 1e11 else number  # 13 digits: milliseconds
+        return dt.datetime.fromtimestamp(seconds, dt.UTC)
+    try:
+        return parse_iso(text, tz)
+    except ValueError:
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(text) from None
+    return to_utc(parsed, tz)
+
+
+INSTANT = "an ISO 8601 timestamp such as 2024-05-11T15:26:04Z, or epoch milliseconds"
+
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\b")
+
+
+def infer_date_order(values) -> str | None:
+    """'dmy' or 'mdy' for a column of day/month dates, decided from the whole column.
+
+    Returns None when no value settles it (every day and month is 12 or less), and raises
+    ValueError when the column contradicts itself (13/04 and 04/13 in one file).
+    """
+    day_first = month_first = False
+    for value in values:
+        if value is None:
+            continue
+        m = _DAY_MONTH.match(value)
+        if not m:
+            continue
+        a, b = int(m.group(1)), int(m.group(2))
+        day_first |= a > 12
+        month_first |= b > 12
+    if day_first and month_first:
+        raise ValueError("the column has both day-first (13/04) and month-first (04/13) dates")
+    if day_first:
+        return "dmy"
+    if month_first:
+        return "mdy"
+    return None
+
+
+def day_month_formats(order: str) -> tuple[str, ...]:
+    """strptime formats for day/month dates in the given order, with the usual separators."""
+    dm = ("%d", "%m") if order == "dmy" else ("%m", "%d")
+    out = []
+    for sep in ("/", "-", "."):
+        for year in ("%Y", "%y"):
+            date = sep.join((*dm, year))
+            for time in (" %H:%M:%S", " %H:%M", " %I:%M %p", " %I:%M:%S %p", ""):
+                out.append(date + time)
+    return tuple(out)
+
+
+def date_parser(values, ctx: ReadContext, where: str):
+    """(parse, expected, note) for a file's date columns, the day/month order decided from all of them.
+
+    ISO 8601 values parse as such; day/month values (03/04/2025) take the order the file proves
+    (a day above 12 somewhere), else the one the user gave (--date-order), else the import stops
+    with a message saying so: a guess would silently swap days and months.
+    """
+    dm_values = [v for v in values if v and _DAY_MONTH.match(v)]
+    if not dm_values:
+        return parse_iso, "an ISO 8601 date such as 2025-12-31 14:05", None
+    try:
+        order = infer_date_order(dm_values)
+    except ValueError as exc:
+        raise ImportError_(f"{where}: {exc}; nothing was imported") from None
+    if order and ctx.date_order and order != ctx.date_order:
+        raise ImportError_(f"{where}: --date-order {ctx.date_order} contradicts the file, whose "
+                           f"dates are {order} (a value above 12 settles it)")
+    order = order or ctx.date_order
+    if order is None:
+        raise ImportError_(
+            f"{where}: the dates could be day/month or month/day (no day above 12 in the whole "
+            "file); say which with --date-order dmy or --date-order mdy")
+    day_month = parse_with(day_month_formats(order))
+
+    def parse(value: str, tz: ZoneInfo) -> dt.datetime:
+        try:
+            return day_month(value, tz)
+        except ValueError:
+            return parse_iso(value, tz)
+
+    sample = "31/12/2025 14:05" if order == "dmy" else "12/31/2025 14:05"
+    word = "day/month/year" if order == "dmy" else "month/day/year"
+    return parse, f"a date such as {sample}", f"Dates read as {word}, decided from the whole file."
 
 
 def is_blank(value: str | None) -> bool:

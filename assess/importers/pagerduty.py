@@ -18,7 +18,8 @@ import datetime as dt
 from pathlib import Path
 
 from .base import ImportError_, ReadContext, ReadResult, csv_records, header_cells, parse_iso, read_text
-from .rows import Record, finish, map_severity
+from .jsonapi import JsonRecord, has_keys, load_json, read_records, records_at
+from .rows import Record, earliest, finish, incident, map_severity
 
 NAME = "pagerduty-csv"
 REQUIRED = ("id", "description", "created_on")
@@ -83,3 +84,61 @@ class PagerDutyCsv:
         notes = ["PagerDuty incidents are opened by alerts: detection source is 'alert' and impact "
                  "start is not in the export (MTTD needs postmortem timelines)."]
         return finish(NAME, "incidents", path, rows, problems, notes, encoding, len(records))
+
+
+class PagerDutyJson:
+    """PagerDuty's REST API `GET /incidents` payload and the Analytics raw incidents payload.
+
+    REST (developer.pagerduty.com, "List incidents"): `{"incidents": [{"id", "incident_number",
+    "title", "created_at", "status", "urgency", "priority": {"summary": "P1"}, "service":
+    {"summary"}, "acknowledgements": [{"at"}], "last_status_change_at", "resolved_at"}]}`.
+    Analytics (`POST /analytics/raw/incidents`): `{"data": [{"id", "description", "created_at",
+    "resolved_at", "seconds_to_first_ack", "service_name", "urgency", "priority_name"}]}`.
+    """
+
+    name = "pagerduty-json"
+    kind = "incidents"
+    description = "PagerDuty REST API or Analytics incidents JSON"
+
+    def detect(self, head: str, path: Path) -> bool:
+        rest = has_keys(head, "incidents", "incident_number") and (
+            has_keys(head, "urgency") or has_keys(head, "escalation_policy"))
+        analytics = has_keys(head, "data", "seconds_to_resolve")
+        return rest or analytics
+
+    def read(self, path: Path, ctx: ReadContext) -> ReadResult:
+        payload, encoding = load_json(path)
+
+        def to_row(rec: JsonRecord):
+            ext_id = rec.text("id", required=True)
+            created = rec.when("created_at", required=True)
+            acks = [rec.parse("acknowledgements.at", a.get("at"))
+                    for a in rec.get("acknowledgements") or [] if isinstance(a, dict)]
+            acknowledged = earliest(*acks)
+            to_ack = rec.number("seconds_to_first_ack")
+            to_resolve = rec.number("seconds_to_resolve")
+            resolved = rec.when("resolved_at")
+            if resolved is None and rec.raw("status") == "resolved":
+                resolved = rec.when("last_status_change_at")
+            original = rec.first("priority.summary", "priority.name", "priority_name", "urgency")
+            if rec.problems:
+                return None
+            if acknowledged is None and to_ack is not None:
+                acknowledged = created + dt.timedelta(seconds=to_ack)
+            if resolved is None and to_resolve is not None:
+                resolved = created + dt.timedelta(seconds=to_resolve)
+            return incident(
+                "pagerduty", ext_id,
+                title=rec.first("title", "description", "summary") or f"Incident {ext_id}",
+                severity=map_severity(original, ctx.severity_map) if original else None,
+                severity_original=original,
+                service=rec.first("service.summary", "service.name", "service_name"),
+                detected=created, acknowledged=acknowledged, resolved=resolved,
+                detection_source="alert",
+                status="resolved" if resolved is not None else rec.raw("status"),
+            )
+
+        records = records_at(payload, "incidents", "data")
+        notes = ["PagerDuty incidents are opened by alerts: detection source is 'alert'."]
+        return read_records(self.name, path, ctx, records, to_row, notes, encoding,
+                            "a PagerDuty incidents payload")

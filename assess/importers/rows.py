@@ -85,9 +85,9 @@ def map_severity(value: str, mapping: dict[str, str]) -> str | None:
     key = value.strip().lower()
     if key in mapping:
         return mapping[key]
-    match = re.fullmatch(r"sev(?:erity)?[\s_-]*([1-4])", key)
+    match = re.fullmatch(r"sev(?:erity)?[\s:_-]*([0-4])", key)
     if match:
-        return f"SEV{match.group(1)}"
+        return f"SEV{max(1, int(match.group(1)))}"  # SEV0, where a team uses it, is our SEV1
     return None
 
 
@@ -107,3 +107,16 @@ def finish(fmt: str, kind: str, path: Path, rows: list[dict[str, Any]], problems
             )
     return ReadResult(format=fmt, kind=kind, frame=frame, problems=problems, notes=notes,
                       encoding=encoding, rows_read=rows_read)
+
+
+def incident(source: str, ext_id: str, **fields: Any) -> dict[str, Any]:
+    """A canonical incident row: the key is `<source>:<external id>`, stable across re-imports."""
+    row = {"key": f"{source}:{ext_id}", "source": source, "external_id": ext_id, **fields}
+    if row.get("status") is None:
+        row["status"] = "resolved" if row.get("resolved") is not None else "open"
+    return row
+
+
+def earliest(*values: dt.datetime | None) -> dt.datetime | None:
+    present = [v for v in values if v is not None]
+    return min(present) if present else None

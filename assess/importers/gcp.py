@@ -1,0 +1,64 @@
+"""Google Cloud's public status `incidents.json` (status.cloud.google.com/incidents.json).
+
+A list of incidents: `id`, `number`, `begin`, `created`, `end`, `modified`, `external_desc`,
+`updates[]` (`created`, `when`, `text`, `status`), `most_recent_update`, `status_impact`
+(SERVICE_INFORMATION, SERVICE_DISRUPTION, SERVICE_OUTAGE), `severity` (low, medium, high),
+`service_name`, `affected_products[]` (`title`, `id`), `uri`.
+
+Mapping: begin -> impact start, created -> detected, end -> resolved, the first update whose
+status is AVAILABLE -> mitigated; status_impact -> impact (outage, partial, degraded); severity
+through the `gcp` mapping; service = service_name, or the first affected product.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import ReadContext, ReadResult
+from .jsonapi import JsonRecord, has_keys, load_json, read_records, records_at
+from .rows import earliest, incident, map_severity
+
+IMPACT = {"SERVICE_OUTAGE": "outage", "SERVICE_DISRUPTION": "partial",
+          "SERVICE_INFORMATION": "degraded"}
+
+
+class GcpIncidentsJson:
+    name = "gcp-json"
+    kind = "incidents"
+    description = "Google Cloud status incidents.json"
+
+    def detect(self, head: str, path: Path) -> bool:
+        return has_keys(head, "status_impact", "external_desc")
+
+    def read(self, path: Path, ctx: ReadContext) -> ReadResult:
+        payload, encoding = load_json(path)
+
+        def to_row(rec: JsonRecord):
+            ext_id = rec.text("id", required=True)
+            begin = rec.when("begin")
+            created = rec.when("created", "begin", required=True)
+            end = rec.when("end")
+            available = [rec.parse("updates.when", u.get("when") or u.get("created"))
+                         for u in rec.get("updates") or []
+                         if isinstance(u, dict) and u.get("status") == "AVAILABLE"]
+            original = rec.raw("severity")
+            if rec.problems:
+                return None
+            products = rec.names("affected_products", "title")
+            service = rec.raw("service_name")
+            if service in (None, "Multiple Products") and products:
+                service = products[0]
+            uri = rec.raw("uri")
+            return incident(
+                "gcp", ext_id,
+                title=rec.first("external_desc") or f"Incident {ext_id}",
+                severity=map_severity(original, ctx.severity_map) if original else None,
+                severity_original=original, service=service,
+                impact_start=begin, detected=created, mitigated=earliest(*available), resolved=end,
+                impact=IMPACT.get(rec.raw("status_impact") or ""),
+                postmortem_url=f"https://status.cloud.google.com/{uri}" if uri else None,
+            )
+
+        notes = ["Public status-page incidents: detection source is not recorded."]
+        return read_records(self.name, path, ctx, records_at(payload, ""), to_row, notes, encoding,
+                            "a Google Cloud incidents.json")
