@@ -72,7 +72,9 @@ def typed(frame: pd.DataFrame, columns: dict[str, str] = INCIDENT_COLUMNS) -> pd
             series = frame[col]
         else:
             series = pd.Series(pd.NA, index=frame.index, dtype="object")
-        if dtype.startswith("datetime64"):
+        if str(series.dtype) == dtype:
+            out[col] = series
+        elif dtype.startswith("datetime64"):
             out[col] = pd.to_datetime(series, utc=True).astype(dtype)
         else:
             out[col] = series.astype(dtype)

@@ -190,3 +190,42 @@ def test_deploy_csv(tmp_path):
     assert list(result.frame["outcome"]) == ["rolled_back", "success"]
     assert result.frame.iloc[1]["deployed_at"] == pd.Timestamp("2026-03-06T17:00:00Z")  # naive=Paris
     assert [(p.row, p.column) for p in result.problems] == [(4, "outcome")]
+
+
+def big_pagerduty(path, n, bad_line=None):
+    """n PagerDuty rows (over the fast-path threshold for n of a few thousand)."""
+    lines = [PD_HEADER.rstrip("\n")]
+    for i in range(n):
+        created = pd.Timestamp("2026-03-01T00:00:00+01:00") + pd.Timedelta(minutes=7 * i)
+        resolved = "" if i % 5 == 0 else (created + pd.Timedelta("1h")).isoformat()
+        lines.append(f"Q{i:08d},{i},\"[svc{i % 7}] alert, {i % 50}\",PS{i % 7},svc{i % 7},PE,Eng,"
+                     f"{created.isoformat()},{resolved},"
+                     f"{i % 600 + 0.5},{3600 + i},false,{'high' if i % 2 else 'low'},"
+                     f"{'' if i % 3 == 0 else f'P{i % 5 + 1}'}")
+    if bad_line is not None:
+        lines[bad_line - 1] = lines[bad_line - 1].replace("2026-", "20X6-", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_columnar_fast_path_matches_the_row_reader(tmp_path):
+    from assess.importers import columnar
+    from assess.importers.pagerduty import PagerDutyCsv
+
+    path = big_pagerduty(tmp_path / "big.csv", 6000)
+    assert path.stat().st_size > columnar.FAST_PATH_BYTES
+    reader = PagerDutyCsv()
+    fast = reader.read_fast(path, ctx())
+    assert fast is not None
+    pd.testing.assert_frame_equal(fast.frame, reader.read_rows(path, ctx()).frame)
+    assert fast.frame.iloc[5]["provenance"] == "big.csv:7"
+
+
+def test_fast_path_falls_back_so_a_bad_row_is_reported_with_its_line(tmp_path):
+    from assess.importers.pagerduty import PagerDutyCsv
+
+    path = big_pagerduty(tmp_path / "big.csv", 6000, bad_line=4321)
+    assert PagerDutyCsv().read_fast(path, ctx()) is None
+    result = importers.read(path, ctx())
+    assert len(result.frame) == 5999
+    assert [(p.row, p.column) for p in result.problems] == [(4321, "created_on")]

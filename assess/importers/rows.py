@@ -91,11 +91,14 @@ def map_severity(value: str, mapping: dict[str, str]) -> str | None:
     return None
 
 
-def finish(fmt: str, kind: str, path: Path, rows: list[dict[str, Any]], problems: list[Problem],
-           notes: list[str], encoding: str | None, rows_read: int) -> ReadResult:
-    """Build the typed canonical frame from accepted rows."""
+def finish(fmt: str, kind: str, path: Path, rows: list[dict[str, Any]] | pd.DataFrame,
+           problems: list[Problem], notes: list[str], encoding: str | None,
+           rows_read: int) -> ReadResult:
+    """Build the typed canonical frame from accepted rows (dicts, or a frame from the fast path)."""
     columns = INCIDENT_COLUMNS if kind == "incidents" else DEPLOY_COLUMNS
-    frame = typed(pd.DataFrame.from_records(rows, columns=list(columns)), columns)
+    if not isinstance(rows, pd.DataFrame):
+        rows = pd.DataFrame.from_records(rows, columns=list(columns))
+    frame = typed(rows, columns)
     if kind == "incidents":
         unmapped = frame.loc[frame["severity"].isna() & frame["severity_original"].notna(),
                              "severity_original"].unique()
