@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEBS   := chromium poppler-utils libharfbuzz-subset0 fonts-dejavu-core
 OUT    ?= demo-output
 
-.PHONY: demo test test-fast bench bench-import lint setup system-deps sample clean
+.PHONY: demo test test-fast bench bench-import bench-metrics lint setup system-deps sample clean
 
 demo: setup  ## run the whole engagement on sample_engagement/ and write the PDF reports
 	$(BIN)/assess demo --out $(OUT)
@@ -19,6 +19,9 @@ test-fast: setup  ## the suite without the slow PDF/browser tests
 
 bench: setup  ## benchmarks (figures for the closing notes)
 	$(BIN)/python benchmarks/run.py
+
+bench-metrics: setup  ## metrics benchmark: all metrics over 1,000,000 incidents
+	$(BIN)/python benchmarks/metrics_1m.py
 
 bench-import: setup  ## import benchmark: 1,000,000 rows vs csv module and pyarrow
 	$(BIN)/python benchmarks/import_1m.py

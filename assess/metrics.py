@@ -15,7 +15,6 @@ Every definition and fallback is documented in docs/metrics.md; the short form:
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -124,32 +123,53 @@ def normalise_title(title: str) -> str:
     return " ".join(_PUNCT.sub(" ", text).split())
 
 
+def normalise_titles(titles: pd.Series) -> pd.Series:
+    """normalise_title over a column, vectorised (pyarrow's regex engine); same results."""
+    text = titles.astype("string").str.lower()
+    text = text.str.replace(_NOISE.pattern, " ", regex=True)
+    text = text.str.replace(_PUNCT.pattern, " ", regex=True)
+    return text.str.replace(r" +", " ", regex=True).str.strip()
+
+
 def incident_classes(df: pd.DataFrame) -> pd.Series:
     """A class per incident: 'root cause @ service' when known, else a cluster of similar titles.
 
-    Incidents with a known root cause form their classes first; an incident without one joins
-    the first class (root-cause classes first, then title clusters, each in time order) whose
-    titles it resembles, so one postmortem's root cause labels the whole family.
+    Incidents with a known root cause form their classes first; an incident without one joins the
+    class whose titles its own most resembles (normalised titles, similarity at least
+    TITLE_SIMILARITY by rapidfuzz's ratio, root-cause classes before title clusters, ties to the
+    earliest), so one postmortem's root cause labels the whole family. Work is per distinct
+    normalised title, not per incident, so a million incidents cost what their titles cost.
     """
-    labels: dict[int, str] = {}
-    reps: list[tuple[str, str]] = []  # (normalised title, class label), in matching order
-    norms = {i: normalise_title(t if isinstance(t, str) else "") for i, t in df["title"].items()}
-    for i, rc, svc in zip(df.index, df["root_cause"], df["service"], strict=True):
-        if isinstance(rc, str) and rc.strip():
-            labels[i] = f"{rc.strip().lower()} @ {svc if isinstance(svc, str) else 'any'}"
-            reps.append((norms[i], labels[i]))
-    for i, title in df["title"].items():
-        if i in labels:
+    from rapidfuzz import fuzz, process
+
+    titles = df["title"].fillna("").astype("string")
+    norms = normalise_titles(titles)
+    rc = df["root_cause"].astype("string").str.strip().str.lower()
+    has_rc = rc.notna() & (rc != "")
+    labels = pd.Series(pd.NA, index=df.index, dtype="string")
+    labels[has_rc] = rc[has_rc] + " @ " + df.loc[has_rc, "service"].fillna("any").astype("string")
+    rep_norms: list[str] = []
+    rep_labels: list[str] = []
+    seen: dict[str, str] = {}
+    for norm, label in zip(norms[has_rc], labels[has_rc], strict=True):
+        if norm not in seen:
+            seen[norm] = label
+            rep_norms.append(norm)
+            rep_labels.append(label)
+    pending = ~has_rc
+    first_title = titles[pending].groupby(norms[pending], sort=False).first()
+    for norm, title in first_title.items():
+        if norm in seen:
             continue
-        norm = norms[i]
-        for rep, label in reps:
-            if rep == norm or difflib.SequenceMatcher(None, rep, norm).ratio() >= TITLE_SIMILARITY:
-                labels[i] = label
-                break
-        else:
-            labels[i] = f"similar to: {title}"
-            reps.append((norm, labels[i]))
-    return pd.Series([labels[i] for i in df.index], index=df.index, dtype="string")
+        match = process.extractOne(norm, rep_norms, scorer=fuzz.ratio,
+                                   score_cutoff=TITLE_SIMILARITY * 100) if rep_norms else None
+        label = rep_labels[match[2]] if match else f"similar to: {title}"
+        seen[norm] = label
+        if not match:
+            rep_norms.append(norm)
+            rep_labels.append(label)
+    labels[pending] = norms[pending].map(seen)
+    return labels.astype("string")
 
 
 SEVERITY_WEIGHT = {"SEV1": 8, "SEV2": 4, "SEV3": 2, "SEV4": 1}
@@ -158,23 +178,26 @@ SEVERITY_WEIGHT = {"SEV1": 8, "SEV2": 4, "SEV3": 2, "SEV4": 1}
 def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
     """Recurring incidents: an earlier incident of the same class started within `days` before."""
     if df.empty:
-        return {"rate": None, "recurring": 0, "n": 0, "classes": []}
+        return {"rate": None, "recurring": 0, "n": 0, "window_days": days, "classes": []}
     window = pd.Timedelta(days=days)
-    recurring = pd.Series(False, index=df.index)
-    for _, group in df.groupby("class", sort=False):
-        starts = group["start"]
-        recurring.loc[group.index] = (starts.diff() <= window).to_numpy()
-    df = df.assign(recurring=recurring)
-    classes = []
-    for label, group in df.groupby("class", sort=True):
-        if group["recurring"].any():
-            classes.append({
-                "class": str(label), "incidents": int(len(group)),
-                "weight": int(group["severity"].map(SEVERITY_WEIGHT).fillna(1).sum()),
-                "recurrences": int(group["recurring"].sum()),
-                "keys": [str(k) for k in group["key"]],
-                "services": sorted({str(s) for s in group["service"].dropna()}),
-            })
+    ordered = df.sort_values(["class", "start", "key"], kind="mergesort")
+    same = ordered["class"].eq(ordered["class"].shift())
+    gap = ordered["start"] - ordered["start"].shift()
+    recurring = (same & (gap <= window)).reindex(df.index).fillna(False).astype(bool)
+    df = df.assign(recurring=recurring,
+                   weight=df["severity"].map(SEVERITY_WEIGHT).fillna(1).astype(int))
+    hit = df.groupby("class")["recurring"].transform("any")
+    families = df[hit]
+    summary = families.groupby("class", sort=True).agg(
+        incidents=("key", "size"), weight=("weight", "sum"), recurrences=("recurring", "sum"))
+    keys = families.assign(key=families["key"].astype(object)).groupby("class", sort=True)["key"].agg(list)
+    services = (families.dropna(subset=["service"]).drop_duplicates(["class", "service"])
+                .sort_values("service").groupby("class")["service"].agg(list))
+    classes = [{
+        "class": str(label), "incidents": int(row.incidents), "weight": int(row.weight),
+        "recurrences": int(row.recurrences), "keys": [str(k) for k in keys[label]],  # lists
+        "services": [str(v) for v in services.get(label, [])],
+    } for label, row in summary.iterrows()]
     # the heaviest families first: severity-weighted size (SEV1 8, SEV2 4, SEV3 2, SEV4 1)
     classes.sort(key=lambda c: (-c["weight"], -c["incidents"], c["class"]))
     n = len(df)
@@ -303,8 +326,8 @@ def mitigation_sla(df: pd.DataFrame, s: Settings) -> dict[str, Any]:
             "target_minutes": target, "incidents": int(len(sub)), "measured": int(len(measured)),
             "met": met, "rate": round(met / len(measured), 4) if len(measured) else None,
             "fallbacks": int(sub["mitigation_started"].isna().sum()),
-            "missed": [str(k) for k, v in zip(sub["key"], sub["tt_start_mitigation"], strict=True)
-                       if pd.notna(v) and v > target],
+            "missed": sub.loc[(sub["tt_start_mitigation"] > target).fillna(False), "key"]
+            .astype(str).tolist(),
         }
     return out
 
@@ -331,8 +354,7 @@ def postmortem_discipline(df: pd.DataFrame, actions: pd.DataFrame, s: Settings) 
     ref = major["resolved"].fillna(major["detected"])
     delay = major["postmortem_at"] - ref
     within = (delay <= POSTMORTEM_DEADLINE).fillna(False) & major["postmortem_at"].notna()
-    keys = set(df["key"])
-    acts = actions[actions["incident_key"].isin(keys)] if not actions.empty else actions
+    acts = actions[_isin(actions["incident_key"], df["key"])] if not actions.empty else actions
     owned = acts["owner"].notna() & acts["due"].notna() if not acts.empty else pd.Series([], dtype=bool)
     overdue = ((acts["due"] < s.end) & ~acts["done"].fillna(False)).fillna(False) if not acts.empty \
         else pd.Series([], dtype=bool)
@@ -345,7 +367,7 @@ def postmortem_discipline(df: pd.DataFrame, actions: pd.DataFrame, s: Settings) 
         "within_48h_rate": round(int(within.sum()) / int(has_pm.sum()), 4) if has_pm.sum() else None,
         "median_delay_hours": (round(float((delay.dropna().dt.total_seconds() / 3600).median()), 1)
                                if delay.notna().any() else None),
-        "missing": [str(k) for k, v in zip(major["key"], has_pm, strict=True) if not v],
+        "missing": major.loc[~has_pm, "key"].astype(str).tolist(),
         "action_items": int(len(acts)),
         "action_items_with_owner_and_due": int(owned.sum()),
         "action_items_owned_rate": round(float(owned.mean()), 4) if len(acts) else None,
@@ -355,25 +377,32 @@ def postmortem_discipline(df: pd.DataFrame, actions: pd.DataFrame, s: Settings) 
 
 
 def change_related(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> dict[str, Any]:
+    """Incidents that started within the change window after a deploy of the same service, and
+    the deploys followed by one (the latest deploy before each such incident): one as-of join."""
     window = pd.Timedelta(minutes=s.change_window_minutes)
     deps = deploys[(deploys["deployed_at"] >= s.start - window) & (deploys["deployed_at"] < s.end)]
-    deps = deps.sort_values(["deployed_at", "key"]).reset_index(drop=True)
+    deps = deps.dropna(subset=["service", "deployed_at"]).sort_values(["deployed_at", "key"])
+    incs = df.dropna(subset=["service", "start"])[["key", "service", "start"]]
+    incs = incs.assign(pos=incs.index)
     related_keys: list[str] = []
     failed_deploys: set[str] = set()
-    for key, svc, start in zip(df["key"], df["service"], df["start"], strict=True):
-        if pd.isna(svc) or pd.isna(start):
-            continue
-        hits = deps[(deps["service"] == svc) & (deps["deployed_at"] <= start)
-                    & (deps["deployed_at"] >= start - window)]
-        if not hits.empty:
-            related_keys.append(str(key))
-            failed_deploys.add(str(hits.iloc[-1]["key"]))  # the latest deploy before the incident
+    if len(incs) and len(deps):
+        joined = pd.merge_asof(
+            incs.sort_values("start").astype({"service": object}),
+            deps[["key", "service", "deployed_at"]].rename(columns={"key": "deploy_key"})
+            .astype({"service": object}),
+            left_on="start", right_on="deployed_at", by="service", direction="backward",
+            tolerance=window, allow_exact_matches=True)
+        hits = joined[joined["deploy_key"].notna()]
+        positions = np.sort(hits["pos"].to_numpy())
+        related_keys = df["key"].iloc[positions].astype(str).tolist()
+        failed_deploys = set(hits["deploy_key"].astype(str).tolist())
     in_window = deps[deps["deployed_at"] >= s.start]
     weeks = (s.end - s.start).total_seconds() / (7 * 86400)
     local = in_window["deployed_at"].dt.tz_convert(s.timezone)
     friday_late = int(((local.dt.day_of_week == 4) & (local.dt.hour >= 16)).sum())
     n_dep = len(in_window)
-    failed_in_window = failed_deploys & set(in_window["key"])
+    failed_in_window = failed_deploys & set(in_window["key"].astype(str).tolist())
     return {
         "window_minutes": s.change_window_minutes,
         "change_related_incidents": len(related_keys),
@@ -389,19 +418,24 @@ def change_related(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> dict
 
 
 def on_call_load(df: pd.DataFrame, s: Settings) -> dict[str, Any]:
-    local = df["detected"].fillna(df["start"]).dt.tz_convert(s.timezone)
-    known = local.dropna()
-    after = sum(1 for t in known if not s.business_hours.contains(t.to_pydatetime()))
-    weekend = int((known.dt.day_of_week >= 5).sum())
-    night = int(((known.dt.hour < 7) | (known.dt.hour >= 22)).sum())
+    local = df["detected"].fillna(df["start"]).dt.tz_convert(s.timezone).dropna()
+    bh = s.business_hours
+    minute = local.dt.hour * 60 + local.dt.minute + local.dt.second / 60
+    inside = (local.dt.day_of_week.isin(bh.days)
+              & (minute >= bh.start.hour * 60 + bh.start.minute + bh.start.second / 60)
+              & (minute < bh.end.hour * 60 + bh.end.minute + bh.end.second / 60))
+    after = int((~inside).sum())
+    weekend = int((local.dt.day_of_week >= 5).sum())
+    night = int(((local.dt.hour < 7) | (local.dt.hour >= 22)).sum())
     weeks = (s.end - s.start).total_seconds() / (7 * 86400)
+    n = len(local)
     return {
-        "incidents": int(len(known)),
+        "incidents": int(n),
         "out_of_hours": after,
-        "out_of_hours_share": round(after / len(known), 4) if len(known) else None,
+        "out_of_hours_share": round(after / n, 4) if n else None,
         "weekend": weekend,
         "night": night,
-        "pages_per_week": round(len(known) / weeks, 1) if weeks else None,
+        "pages_per_week": round(n / weeks, 1) if weeks else None,
     }
 
 
@@ -441,6 +475,16 @@ def maturity(mttr_median: float | None, pm: dict[str, Any], rec: dict[str, Any],
     level = min(by_mttr, cap, key=MATURITY_LEVELS.index)
     return {"level": level, "rank": MATURITY_LEVELS.index(level) + 1, "by_mttr": by_mttr,
             "practice_cap": cap, "reasons": reasons}
+
+
+def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """values.isin(among) through pyarrow: pandas' isin builds Python objects for string columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    left = pa.array(values.astype("string").array)
+    right = pa.array(among.astype("string").array)
+    return pc.is_in(left, value_set=right).fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _counts(series: pd.Series) -> dict[str, int]:

@@ -286,3 +286,38 @@ def test_month_charts_keep_every_month_as_a_category():
         d = fig.to_dict()
         assert d["layout"]["xaxis"]["type"] == "category"
         assert list(d["data"][0]["x"]) == ["2026-01 *", "2026-02", "2026-03"]
+
+
+def test_change_window_edges_and_latest_deploy_blamed():
+    deploys = typed(pd.DataFrame([
+        {"key": "d1", "deployed_at": "2026-02-02T08:00Z", "service": "api", "outcome": "success"},
+        {"key": "d2", "deployed_at": "2026-02-02T09:00Z", "service": "api", "outcome": "success"},
+        {"key": "d3", "deployed_at": "2026-02-03T09:00Z", "service": "api", "outcome": "success"},
+    ]), DEPLOY_COLUMNS)
+    df = incidents(
+        {"service": "api", "detected": "2026-02-02T10:00Z"},  # 60 min after d2 (and 120 after d1)
+        {"service": "api", "detected": "2026-02-03T11:00Z"},  # exactly 120 min after d3: inside
+        {"service": "api", "detected": "2026-02-03T11:01Z"},  # 121 min after d3: outside
+    )
+    ch = compute(df, deploys=deploys)["change_failure_rate"]
+    assert ch["incidents"] == ["t:0", "t:1"]
+    # d2 is blamed for the first incident (the latest deploy before it), d3 for the second
+    assert ch["deploys_followed_by_incident"] == 2 and ch["change_failure_rate"] == round(2 / 3, 4)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_vectorised_title_normalisation_equals_the_scalar_one(title):
+    vector = metrics.normalise_titles(pd.Series([title], dtype="string"))
+    assert vector.iloc[0] == metrics.normalise_title(title)
+
+
+@given(st.datetimes(min_value=pd.Timestamp("2026-01-01").to_pydatetime(),
+                    max_value=pd.Timestamp("2026-03-31").to_pydatetime()))
+@settings(max_examples=60, deadline=None)
+def test_vectorised_business_hours_equal_the_engagement_rule(moment):
+    s = S(timezone="Europe/Paris")
+    detected = pd.Timestamp(moment, tz="UTC")
+    oc = compute(incidents({"detected": detected}), s)["on_call"]
+    local = detected.tz_convert("Europe/Paris").to_pydatetime()
+    assert oc["out_of_hours"] == (0 if s.business_hours.contains(local) else 1)
