@@ -27,10 +27,11 @@ def user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from .importers.base import ImportError_
+        from .questionnaires import QuestionnaireError
 
         try:
             return fn(*args, **kwargs)
-        except (EngagementError, ImportError_) as exc:
+        except (EngagementError, ImportError_, QuestionnaireError) as exc:
             raise UserError(str(exc)) from None
 
     return wrapper
@@ -213,6 +214,125 @@ def format_metrics(m: dict) -> str:
     ]
     out += [f"  - {r}" for r in m["maturity"]["reasons"]]
     return "\n".join(out)
+
+
+@main.group()
+def questionnaire() -> None:
+    """The intake interview and the self-assessment: validate and read them.
+
+    Example: assess questionnaire show intake --lang fr
+    """
+
+
+@questionnaire.command("validate")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@user_errors
+def questionnaire_validate(files: tuple[Path, ...]) -> None:
+    """Check questionnaire files (default: the shipped ones); every problem names the file, the
+    question id and what is wrong.
+
+    Example: assess questionnaire validate questionnaires/intake.yaml
+    """
+    import yaml
+
+    from .questionnaires import shipped, validate
+
+    problems = []
+    for path in files or shipped():
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            problems.append(f"{path.name}: not valid YAML ({exc})")
+            continue
+        found = validate(data, path.name)
+        problems += found
+        if not found:
+            click.echo(f"{path.name}: valid")
+    if problems:
+        raise UserError("\n".join(problems))
+
+
+@questionnaire.command("show")
+@click.argument("name")
+@click.option("--lang", type=click.Choice(["en", "fr"]), default="en", help="Language.")
+@user_errors
+def questionnaire_show(name: str, lang: str) -> None:
+    """Print a questionnaire (intake or self_assessment) as the respondent reads it.
+
+    Example: assess questionnaire show self_assessment --lang fr
+    """
+    from .questionnaires import areas, load
+
+    q = load(name)
+    click.echo(q.title[lang])
+    click.echo(q.description[lang])
+    for _, title, questions in q.sections:
+        click.echo(f"\n## {title[lang]}")
+        for question in questions:
+            click.echo(f"\n[{question.id}] {question.text[lang]}  "
+                       f"({areas()[question.area][lang]}, {question.type}, weight {question.weight:g})")
+            if question.help[lang]:
+                click.echo(f"    {question.help[lang]}")
+            for opt in question.options:
+                click.echo(f"    - {opt['value']}: {opt['label'][lang]} (score {opt['score']:g})")
+            if question.scale:
+                click.echo(f"    {question.scale['min']} = {question.scale['low'][lang]} ... "
+                           f"{question.scale['max']} = {question.scale['high'][lang]}")
+            if question.evidence.get(lang):
+                click.echo(f"    evidence: {question.evidence[lang]}")
+            if question.when:
+                click.echo(f"    only if {question.when['question']} is one of "
+                           f"{', '.join(question.when['in'])}")
+
+
+@main.command()
+@ENGAGEMENT
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON document.")
+@click.option("--lang", type=click.Choice(["en", "fr"]), default="en", help="Language of labels.")
+@user_errors
+def score(directory: Path, as_json: bool, lang: str) -> None:
+    """Score the engagement's answers: maturity per practice area, gaps, perception gaps.
+
+    JSON keys: respondents, profile, overall, gaps, perception_gaps (docs/questionnaires.md).
+
+    Example: assess score sample_engagement --json
+    """
+    from .engagement import load_engagement
+    from .questionnaires import areas, score_engagement
+
+    engagement = load_engagement(directory)
+    result = score_engagement(engagement.root)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+        return
+    names = areas()
+    if result["overall"]:
+        click.echo(f"Consultant's assessment: {result['overall']['level']} "
+                   f"({result['overall']['score']:.2f} / 3)")
+    for area, v in result["profile"].items():
+        click.echo(f"  {names[area][lang]:<28} {v['level']:<11} {v['score']:.2f}")
+    for r in result["respondents"]:
+        extra = []
+        if r["unanswered"]:
+            extra.append(f"{len(r['unanswered'])} unanswered: {', '.join(r['unanswered'])}")
+        if r["unknown"]:
+            extra.append(f"kept but unknown question ids: {', '.join(r['unknown'])}")
+        if r["invalid"]:
+            extra.append("invalid: " + "; ".join(f"{i['question']} {i['problem']}"
+                                                for i in r["invalid"]))
+        overall = r["overall"]
+        level = f"{overall['level']} ({overall['score']:.2f})" if overall["score"] is not None else "-"
+        click.echo(f"{r['respondent']} ({r['role']}, {r['file']}): {level}"
+                   + "".join(f"\n    {e}" for e in extra))
+    if result["gaps"]:
+        click.echo("Gaps:")
+        for g in result["gaps"]:
+            click.echo(f"  - {g['finding'][lang]} [{g['question']}]")
+    if result["perception_gaps"]:
+        click.echo("Perception gaps:")
+        for g in result["perception_gaps"]:
+            click.echo(f"  - {names[g['area']][lang]}: {g['highest']['role']} {g['highest']['share']:.0%} "
+                       f"vs {g['lowest']['role']} {g['lowest']['share']:.0%}")
 
 
 def _not_yet(verb: str, issue: str) -> None:
