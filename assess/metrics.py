@@ -531,6 +531,10 @@ def compute(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFram
         "by_week_severity": [{"week": w, "severity": sv, "count": int(c)}
                              for (w, sv), c in weekly.items()],
         "mttr_by_month": mttr_by_month,
+        "durations_by_month": {str(m): {"count": int(len(g)), **_duration_block(g)}
+                               for m, g in df.groupby("month")},
+        "durations_by_service": {str(k): {"count": int(len(g)), **_duration_block(g)}
+                                 for k, g in df.groupby(df["service"].fillna("unknown"))},
         "service_mttr_minutes": {str(k): stats(g["ttr"])["median"]
                                  for k, g in df.groupby(df["service"].fillna("unknown"))},
         "severity_classified_share": classified,

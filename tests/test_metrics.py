@@ -321,3 +321,21 @@ def test_vectorised_business_hours_equal_the_engagement_rule(moment):
     oc = compute(incidents({"detected": detected}), s)["on_call"]
     local = detected.tz_convert("Europe/Paris").to_pydatetime()
     assert oc["out_of_hours"] == (0 if s.business_hours.contains(local) else 1)
+
+
+def test_durations_per_month_and_service_by_hand():
+    df = incidents(
+        {"service": "api", "impact_start": "2026-01-10T10:00Z", "detected": "2026-01-10T10:10Z",
+         "acknowledged": "2026-01-10T10:12Z", "resolved": "2026-01-10T11:00Z"},
+        {"service": "api", "impact_start": "2026-02-10T10:00Z", "detected": "2026-02-10T10:30Z",
+         "acknowledged": "2026-02-10T10:31Z", "resolved": "2026-02-10T12:00Z"},
+        {"service": "web", "detected": "2026-02-11T10:00Z", "resolved": "2026-02-11T10:20Z"},
+    )
+    m = compute(df)
+    api = m["durations_by_service"]["api"]
+    assert api["count"] == 2
+    assert (api["mttd_minutes"]["median"], api["mttd_minutes"]["max"]) == (20, 30)
+    assert api["mttr_minutes"]["median"] == 90  # (60 + 120) / 2
+    feb = m["durations_by_month"]["2026-02"]
+    assert feb["count"] == 2 and feb["mtta_minutes"]["n"] == 1
+    assert feb["mttr_minutes"]["median"] == 70  # (120 + 20) / 2, web's start falls back to detection
