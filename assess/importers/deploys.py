@@ -22,7 +22,7 @@ from .base import (
     parse_iso,
     read_text,
 )
-from .rows import Record, finish
+from .rows import csv_rows, finish
 
 NAME = "deploy-csv"
 OUTCOMES = {
@@ -51,12 +51,7 @@ class DeployCsv:
             if col not in header:
                 raise ImportError_(f"{path.name}: not a deploy CSV: no column '{col}'")
         problems, rows = [], []
-        for line, cells in records:
-            rec = Record(path.name, line, dict(zip(header, cells, strict=False)), ctx)
-            if len(cells) != len(header):
-                rec.fail(None, f"{len(header)} cells like the header", f"{len(cells)} cells")
-                problems.extend(rec.problems)
-                continue
+        for line, rec in csv_rows(path, header, records, ctx, problems):
             at = rec.time("timestamp", parse_iso, ISO, required=True)
             service = rec.text("service", required=True)
             version = rec.text("version")

@@ -31,7 +31,7 @@ from .base import (
     read_text,
 )
 from .jsonapi import JsonRecord, has_keys, load_json, read_records, records_at
-from .rows import Record, finish, incident, map_severity
+from .rows import csv_rows, finish, incident, map_severity
 
 MILESTONES = {
     "started": "impact_start", "detected": "detected", "acknowledged": "acknowledged",
@@ -107,12 +107,7 @@ class FireHydrantCsv:
         if "started_at" not in header and "created_at" not in header:
             raise ImportError_(f"{path.name}: not a FireHydrant CSV: no column 'started_at'")
         rows, problems = [], []
-        for line, cells in records:
-            rec = Record(path.name, line, dict(zip(header, cells, strict=False)), ctx)
-            if len(cells) != len(header):
-                rec.fail(None, f"{len(header)} cells like the header", f"{len(cells)} cells")
-                problems.extend(rec.problems)
-                continue
+        for line, rec in csv_rows(path, header, records, ctx, problems):
             ext_id = rec.text("id") or rec.text("incident_id") or rec.text("number", required=True)
             times = {}
             for milestone, column in MILESTONES.items():

@@ -30,7 +30,7 @@ from .base import (
     date_parser,
     read_text,
 )
-from .rows import Record, finish, incident
+from .rows import csv_rows, finish, incident
 
 FIELDS = {  # canonical field -> names a column may have (normalised: lower case, no punctuation)
     "external_id": ("id", "key", "number", "incident id", "incident number", "ref", "reference",
@@ -197,12 +197,7 @@ class GenericTable:
         if note:
             notes.append(note)
         rows, problems = [], []
-        for line, cells in records:
-            rec = Record(path.name, line, dict(zip(header, cells, strict=False)), ctx)
-            if len(cells) != len(header):
-                rec.fail(None, f"{len(header)} cells like the header", f"{len(cells)} cells")
-                problems.extend(rec.problems)
-                continue
+        for line, rec in csv_rows(path, header, records, ctx, problems):
             got: dict[str, Any] = {}
             for f in TIMES:
                 if f in mapping:

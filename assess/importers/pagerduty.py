@@ -30,7 +30,7 @@ from .base import (
     read_text,
 )
 from .jsonapi import JsonRecord, has_keys, load_json, read_records, records_at
-from .rows import Record, earliest, finish, incident, map_severity
+from .rows import csv_rows, earliest, finish, incident, map_severity
 
 NAME = "pagerduty-csv"
 REQUIRED = ("id", "description", "created_on")
@@ -125,12 +125,7 @@ class PagerDutyCsv:
         if missing:
             raise ImportError_(f"{path.name}: not a PagerDuty incidents CSV: no column(s) {missing}")
         rows = []
-        for line, cells in records:
-            rec = Record(path.name, line, dict(zip(header, cells, strict=False)), ctx)
-            if len(cells) != len(header):
-                rec.fail(None, f"{len(header)} cells like the header", f"{len(cells)} cells")
-                problems.extend(rec.problems)
-                continue
+        for line, rec in csv_rows(path, header, records, ctx, problems):
             ext_id = rec.text("id", required=True)
             created = rec.time("created_on", parse_iso, ISO, required=True)
             resolved = rec.time("resolved_on", parse_iso, ISO)

@@ -123,3 +123,15 @@ def incident(source: str, ext_id: str, **fields: Any) -> dict[str, Any]:
 def earliest(*values: dt.datetime | None) -> dt.datetime | None:
     present = [v for v in values if v is not None]
     return min(present) if present else None
+
+
+def csv_rows(path: Path, header: list[str], records, ctx: ReadContext, problems: list[Problem]):
+    """A Record per well-formed CSV row; a row whose cell count differs from the header's is
+    reported (never shifted into the wrong columns) and skipped."""
+    for line, cells in records:
+        rec = Record(path.name, line, dict(zip(header, cells, strict=False)), ctx)
+        if len(cells) != len(header):
+            rec.fail(None, f"{len(header)} cells like the header", f"{len(cells)} cells")
+            problems.extend(rec.problems)
+            continue
+        yield line, rec

@@ -26,7 +26,7 @@ from .base import (
     header_cells,
     read_text,
 )
-from .rows import Record, finish, incident
+from .rows import csv_rows, finish, incident
 
 NAME = "servicenow-csv"
 DATES = ("opened_at", "resolved_at", "closed_at", "sys_updated_at")
@@ -56,12 +56,7 @@ class ServiceNowCsv:
         notes = [note] if note else []
         latest: dict[str, tuple] = {}
         problems = []
-        for line, cells in records:
-            rec = Record(path.name, line, dict(zip(header, cells, strict=False)), ctx)
-            if len(cells) != len(header):
-                rec.fail(None, f"{len(header)} cells like the header", f"{len(cells)} cells")
-                problems.extend(rec.problems)
-                continue
+        for line, rec in csv_rows(path, header, records, ctx, problems):
             number = rec.text("number", required=True)
             opened = rec.time("opened_at", parse, expected, required=True)
             resolved = rec.time("resolved_at", parse, expected)
