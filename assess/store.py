@@ -125,7 +125,9 @@ def _save_column_mapping(engagement: Engagement, header: list[str], mapping: dic
 
 
 def _choose_reader(engagement: Engagement, path: Path, fmt: str | None, options: dict[str, Any]):
-    """The reader for a file, and for generic tables the complete column mapping to use."""
+    """The reader for a file, and for generic tables its header (the complete column mapping to
+    use goes into options). A CSV no reader recognises is generic when a mapping is given or
+    one was saved for its header."""
     from .importers.generic import resolve_mapping, signature
 
     try:
@@ -134,20 +136,20 @@ def _choose_reader(engagement: Engagement, path: Path, fmt: str | None, options:
         if fmt is not None or path.suffix.lower() not in (".csv", ".tsv", ".txt"):
             raise
         reader = importers.READERS["generic-csv"]
-        try:
-            header = reader.header(path)
-        except ImportError_:
-            header = None
-        saved = read_column_mappings(engagement).get(signature(header)) if header else None
-        if saved is None and not options.get("column_map"):
-            raise
-    if reader.name in importers.GENERIC:
-        header = reader.header(path)
-        given = options.get("column_map") or read_column_mappings(engagement).get(
-            signature(header), {}).get("map", {})
-        options["column_map"] = resolve_mapping(header, dict(given))
-        return reader, header
-    return reader, None
+        if not options.get("column_map"):
+            try:
+                known = signature(reader.header(path)) in read_column_mappings(engagement)
+            except ImportError_:
+                known = False
+            if not known:
+                raise
+    if reader.name not in importers.GENERIC:
+        return reader, None
+    header = reader.header(path)
+    given = options.get("column_map") or read_column_mappings(engagement).get(
+        signature(header), {}).get("map", {})
+    options["column_map"] = resolve_mapping(header, dict(given))
+    return reader, header
 
 
 def read_manifest(engagement: Engagement) -> list[dict[str, Any]]:

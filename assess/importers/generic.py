@@ -28,6 +28,7 @@ from .base import (
     check_size,
     csv_records,
     date_parser,
+    head_text,
     read_text,
 )
 from .rows import csv_rows, finish, incident
@@ -119,8 +120,8 @@ def check_zip(path: Path) -> None:
             f"{total / 1e6:.0f} MB (a 'zip bomb' or a workbook far too large for one export)")
 
 
-def xlsx_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and (Excel row number, cells as text) of the first sheet."""
+def xlsx_rows(path: Path, header_only: bool = False) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and (Excel row number, cells as text) of the first sheet; no rows if header_only."""
     check_size(path)
     check_zip(path)
     import openpyxl
@@ -139,7 +140,7 @@ def xlsx_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         while header and not header[-1]:
             header.pop()
         records = []
-        for n, values in enumerate(rows, start=2):
+        for n, values in enumerate(() if header_only else rows, start=2):
             cells = [_cell_text(v) for v in values[:len(header)]]
             cells += [""] * (len(header) - len(cells))
             if any(c.strip() for c in cells):
@@ -173,7 +174,12 @@ class GenericTable:
         return self.xlsx and path.suffix.lower() in (".xlsx", ".xlsm")
 
     def header(self, path: Path) -> list[str]:
-        return self.table(path)[0]
+        """The column names only (the first row), to choose a mapping before reading the file."""
+        if self.xlsx:
+            return xlsx_rows(path, header_only=True)[0]
+        check_size(path)
+        first = head_text(path).split("\n", 1)[0]
+        return csv_records(first + "\n", path.name)[0]
 
     def table(self, path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str]:
         if self.xlsx:
