@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import metrics, store
+import pandas as pd
+
+from . import metrics, plans, questionnaires, risks, store
 from .engagement import Engagement, load_engagement
 
 
@@ -16,17 +18,49 @@ class Analysis:
     data: store.EngagementData
     metrics: dict[str, Any]
     import_notes: list[str] = field(default_factory=list)
+    # the in-window incidents the metrics were computed from, with their class (for evidence)
+    frame: pd.DataFrame | None = None
+    settings: metrics.Settings | None = None
+    scores: dict[str, Any] | None = None
 
 
 def analyse(root: str | Path | Engagement) -> Analysis:
     """Load an engagement folder and compute its baseline."""
     engagement = root if isinstance(root, Engagement) else load_engagement(root)
     data = store.load(engagement)
-    m = metrics.compute(data.incidents, data.deploys, data.actions,
-                        metrics.Settings.from_engagement(engagement))
+    settings = metrics.Settings.from_engagement(engagement)
+    m, frame = metrics.compute_with_frame(data.incidents, data.deploys, data.actions, settings)
     notes = []
     for entry in store.read_manifest(engagement):
         notes.append(f"{entry['file']} ({entry['format']}, {entry.get('encoding') or 'n/a'}): "
                      f"{entry.get('rows_imported', '?')} rows imported, "
                      f"{entry.get('rows_rejected', 0)} rejected")
-    return Analysis(engagement, data, m, notes)
+    return Analysis(engagement, data, m, notes, frame, settings)
+
+
+def scores(a: Analysis) -> dict[str, Any]:
+    """The questionnaires of the engagement scored (cached on the analysis)."""
+    if a.scores is None:
+        a.scores = questionnaires.score_engagement(a.engagement.root)
+    return a.scores
+
+
+def evidence(a: Analysis) -> risks.Evidence:
+    """What the risk ranking reads from this analysis."""
+    frame = a.frame if a.frame is not None else pd.DataFrame(columns=["key"])
+    ooh = None
+    if a.settings is not None and len(frame):
+        paged = metrics.paged_at(frame, a.settings)
+        ooh = (metrics.out_of_hours(paged, a.settings.business_hours) & paged.notna()).to_numpy(bool)
+    return risks.Evidence(metrics=a.metrics, incidents=frame, gaps=scores(a)["gaps"],
+                          out_of_hours=ooh, timezone=a.engagement.timezone)
+
+
+def judgement(a: Analysis, lang: str | None = None) -> dict[str, Any]:
+    """The ranked risks and the plan, with the consultant's overrides applied."""
+    lang = lang or a.engagement.language
+    catalog, library = plans.load_catalogs(a.engagement.root)
+    overrides = plans.load_overrides(a.engagement.root, catalog, library)
+    ranking = plans.apply_risk_overrides(risks.rank(catalog, evidence(a), lang), overrides, lang)
+    plan = plans.build(ranking, catalog, library, a.engagement.start_date, a.metrics, overrides, lang)
+    return {"risks": ranking, "plan": plan}

@@ -28,10 +28,11 @@ def user_errors(fn):
     def wrapper(*args, **kwargs):
         from .importers.base import ImportError_
         from .questionnaires import QuestionnaireError
+        from .risks import CatalogError
 
         try:
             return fn(*args, **kwargs)
-        except (EngagementError, ImportError_, QuestionnaireError) as exc:
+        except (EngagementError, ImportError_, QuestionnaireError, CatalogError) as exc:
             raise UserError(str(exc)) from None
 
     return wrapper
@@ -335,31 +336,110 @@ def score(directory: Path, as_json: bool, lang: str) -> None:
                        f"vs {g['lowest']['role']} {g['lowest']['share']:.0%}")
 
 
-def _not_yet(verb: str, issue: str) -> None:
-    raise UserError(f"`assess {verb}` is not available in this version yet ({issue}); "
-                    "`assess metrics` and `assess report` are.")
+LANG = click.option("--lang", type=click.Choice(["en", "fr"]), default=None,
+                    help="Language of titles and findings (default: the engagement's).")
+
+
+def _judgement(directory: Path, lang: str | None) -> dict:
+    from .analysis import analyse, judgement
+
+    return judgement(analyse(directory), lang)
 
 
 @main.command()
 @ENGAGEMENT
-@click.option("--json", "as_json", is_flag=True, help="Print the ranking as JSON.")
-def risks(directory: Path, as_json: bool) -> None:
-    """Rank the systemic risks with their evidence (not available yet).
+@click.option("--json", "as_json", is_flag=True, help="Print every risk with its evidence as JSON.")
+@LANG
+@user_errors
+def risks(directory: Path, as_json: bool, lang: str | None) -> None:
+    """Rank the systemic risks, the top three first, each with its evidence.
+
+    The catalog is assess/data/risks.yaml (or DIRECTORY/risks.yaml); the consultant's order,
+    drops and edits come from DIRECTORY/overrides.yaml. JSON keys: top, risks[] with rank, id,
+    title, finding, score, likelihood, impact, has_evidence, top, evidence (docs/risks.md).
 
     Example: assess risks sample_engagement --json
     """
-    _not_yet("risks", "the risk ranking is the next milestone")
+    ranked = _judgement(directory, lang)["risks"]
+    if as_json:
+        doc = {"top": [r["id"] for r in ranked if r["top"]], "risks": ranked}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
+        return
+    click.echo(format_risks(ranked))
+
+
+def format_risks(ranked: list[dict]) -> str:
+    lines = []
+    for r in ranked:
+        if not r["top"]:
+            continue
+        imp = r["impact"]
+        lines.append(f"{r['rank']}. {r['title']}  (score {r['score']:.2f} = likelihood "
+                     f"{r['likelihood']:.2f} x impact {imp['score']}: base {imp['base']} + severity "
+                     f"{imp['severity']} + customers {imp['customers']} + recurrence {imp['recurrence']})")
+        lines.append(f"   {r['finding']}")
+        ev = r["evidence"]
+        if ev["incident_count"]:
+            lines.append(f"   Incidents ({ev['incident_count']}):")
+            for i in ev["incidents"][:5]:
+                lines.append(f"     {i['key']:<28} {i['severity'] or '-':<5} {i['started'] or '':<17} "
+                             f"{i['title'] or ''}")
+            if ev["incident_count"] > 5:
+                lines.append(f"     ... and {ev['incident_count'] - 5} more (--json lists them)")
+        for m in ev["metrics"]:
+            lines.append(f"   Metric: {m['label']} = {m['display']} ({m['op']} {m['threshold_display']})")
+        for a in ev["answers"]:
+            lines.append(f"   Answer: {a['finding']} [{a['question']}: {a['value']}]")
+        lines.append("")
+    lines.append("All risks:")
+    for r in ranked:
+        mark = "TOP" if r["top"] else ("dropped" if r.get("dropped") else
+                                       ("no evidence" if not r["has_evidence"] else ""))
+        lines.append(f"  {r['rank']:>2}. {r['score']:5.2f}  {r['id']:<28} {mark}")
+    return "\n".join(lines)
 
 
 @main.command()
 @ENGAGEMENT
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-def plan(directory: Path, as_json: bool) -> None:
-    """The 30-day reset plan and 0-7/7-30/30-90-day roadmap (not available yet).
+@click.option("--json", "as_json", is_flag=True, help="Print the plan and roadmap as JSON.")
+@LANG
+@user_errors
+def plan(directory: Path, as_json: bool, lang: str | None) -> None:
+    """The 30-day reset plan by week and the 0-7 / 7-30 / 30-90-day roadmap.
+
+    Every action has an owner (role, or the person named in DIRECTORY/overrides.yaml), a due date
+    counted from the engagement's start_date, the risks it addresses and the metric to watch.
+    JSON keys: start_date, top_risks, reset_plan[], roadmap[], actions[], warnings (docs/risks.md).
 
     Example: assess plan sample_engagement --json
     """
-    _not_yet("plan", "plans follow the risk ranking")
+    p = _judgement(directory, lang)["plan"]
+    if as_json:
+        click.echo(json.dumps(p, indent=2, ensure_ascii=False, default=str))
+        return
+    click.echo(format_plan(p))
+
+
+def format_plan(p: dict) -> str:
+    lines = [f"30-day reset plan, from {p['start_date']}:"]
+    for w in p["reset_plan"]:
+        lines.append(f"  Week {w['week']} - {w['title']} (ends {w['ends']})")
+        for a in w["actions"]:
+            lines.append(f"    [{a['due']}] {a['title']} - {a['owner_display']}")
+    lines.append("Roadmap:")
+    for h in p["roadmap"]:
+        lines.append(f"  {h['title']} (by {h['due']}): {len(h['actions'])} action(s)")
+        for a in h["actions"]:
+            risks_ = f" [{', '.join(a['risks'])}]" if a["risks"] else ""
+            lines.append(f"    [{a['due']}] {a['title']} - {a['owner_display']}{risks_}")
+            lines.append(f"        verify: {a['verify']['text']}")
+    for w in p["warnings"]:
+        lines.append(f"Warning: {w}")
+    return "\n".join(lines)
+
+
+def _not_yet(verb: str, issue: str) -> None:
+    raise UserError(f"`assess {verb}` is not available in this version yet ({issue}).")
 
 
 @main.command()

@@ -417,14 +417,23 @@ def change_related(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> dict
     }
 
 
-def on_call_load(df: pd.DataFrame, s: Settings) -> dict[str, Any]:
-    local = df["detected"].fillna(df["start"]).dt.tz_convert(s.timezone).dropna()
-    bh = s.business_hours
+def out_of_hours(local: pd.Series, bh: BusinessHours) -> pd.Series:
+    """True where a local wall-clock time falls outside business hours (vectorised contains())."""
     minute = local.dt.hour * 60 + local.dt.minute + local.dt.second / 60
     inside = (local.dt.day_of_week.isin(bh.days)
               & (minute >= bh.start.hour * 60 + bh.start.minute + bh.start.second / 60)
               & (minute < bh.end.hour * 60 + bh.end.minute + bh.end.second / 60))
-    after = int((~inside).sum())
+    return ~inside
+
+
+def paged_at(df: pd.DataFrame, s: Settings) -> pd.Series:
+    """When each incident paged someone, in the client's time zone (detected, else start)."""
+    return df["detected"].fillna(df["start"]).dt.tz_convert(s.timezone)
+
+
+def on_call_load(df: pd.DataFrame, s: Settings) -> dict[str, Any]:
+    local = paged_at(df, s).dropna()
+    after = int(out_of_hours(local, s.business_hours).sum())
     weekend = int((local.dt.day_of_week >= 5).sum())
     night = int(((local.dt.hour < 7) | (local.dt.hour >= 22)).sum())
     weeks = (s.end - s.start).total_seconds() / (7 * 86400)
@@ -494,6 +503,13 @@ def _counts(series: pd.Series) -> dict[str, int]:
 def compute(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame,
             s: Settings) -> dict[str, Any]:
     """All baseline metrics as one JSON-ready document (schema in docs/metrics.md)."""
+    return compute_with_frame(incidents, deploys, actions, s)[0]
+
+
+def compute_with_frame(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame,
+                       s: Settings) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The metrics document and the in-window incidents it was computed from (with their
+    derived columns and class), so risk evidence reuses the classes instead of recomputing them."""
     prepared = prepare(incidents, s)
     # downtime also counts incidents that began before the window and lasted into it
     avail_rows, avail_overall = availability(prepared[prepared["start"] < s.end], s)
@@ -512,7 +528,7 @@ def compute(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFram
     mttr_by_month = {str(m): stats(g["ttr"])["median"] for m, g in df.groupby("month")}
     weekly = (df.assign(severity=df["severity"].fillna("unclassified"))
               .groupby(["week", "severity"]).size())
-    return {
+    doc = {
         "window": {"start": s.start.isoformat(), "end": s.end.isoformat(), "timezone": s.timezone,
                    "first_day": s.start.tz_convert(s.timezone).date().isoformat(),
                    "last_day": (s.end.tz_convert(s.timezone) - pd.Timedelta(days=1)).date().isoformat(),
@@ -549,3 +565,4 @@ def compute(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFram
         "maturity": maturity(durations["mttr_minutes"]["median"], pm, rec, avail_overall,
                              classified),
     }
+    return doc, df

@@ -79,7 +79,31 @@ def test_strict_import_with_rejections_exits_non_zero(runner, tmp_path):
     assert r.exit_code == 1 and "NOT IMPORTED" in r.output and "row 2" in r.output
 
 
-@pytest.mark.parametrize("verb", ["risks", "plan"])
-def test_verbs_not_built_yet_say_so(runner, verb):
-    r = runner.invoke(main, [verb, str(SAMPLE)])
-    assert r.exit_code == 1 and "not available in this version yet" in r.output
+def test_risks_and_plan_json_keys(runner):
+    r = runner.invoke(main, ["risks", str(SAMPLE), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["top"] == [x["id"] for x in doc["risks"] if x["top"]] and len(doc["top"]) == 3
+    first = doc["risks"][0]
+    for key in ("rank", "id", "title", "finding", "score", "likelihood", "impact", "has_evidence",
+                "top", "evidence", "signals", "actions"):
+        assert key in first
+    r = runner.invoke(main, ["plan", str(SAMPLE), "--json", "--lang", "fr"])
+    assert r.exit_code == 0, r.output
+    plan = json.loads(r.output)
+    assert [w["week"] for w in plan["reset_plan"]] == [1, 2, 3, 4]
+    assert [h["horizon"] for h in plan["roadmap"]] == ["0-7", "7-30", "30-90"]
+    assert plan["reset_plan"][0]["title"] == "Audit flash"
+
+
+def test_risks_text_shows_the_evidence(runner):
+    r = runner.invoke(main, ["risks", str(SAMPLE)])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("1. ") and "Incidents (" in r.output and "Answer: " in r.output
+
+
+def test_bad_overrides_are_a_user_error(runner, sample_copy):
+    (sample_copy / "overrides.yaml").write_text("actions:\n  drop: [no-such-action]\n")
+    r = runner.invoke(main, ["plan", str(sample_copy)])
+    assert r.exit_code == 1
+    assert "overrides.yaml: actions.drop: unknown action 'no-such-action'" in r.output
