@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEBS   := chromium poppler-utils libharfbuzz-subset0 fonts-dejavu-core
 OUT    ?= demo-output
 
-.PHONY: demo test test-fast bench bench-import bench-metrics lint setup system-deps sample clean
+.PHONY: demo test test-fast bench bench-import bench-metrics bench-report lint setup system-deps sample clean
 
 demo: setup  ## run the whole engagement on sample_engagement/ and write the PDF reports
 	$(BIN)/assess demo --out $(OUT)
@@ -22,6 +22,9 @@ bench: setup  ## benchmarks (figures for the closing notes)
 
 bench-metrics: setup  ## metrics benchmark: all metrics over 1,000,000 incidents
 	$(BIN)/python benchmarks/metrics_1m.py
+
+bench-report: setup  ## report benchmark: sample report vs a 12-page yardstick, 1,000 and 5,000 incidents
+	$(BIN)/python benchmarks/report_render.py
 
 bench-import: setup  ## import benchmark: 1,000,000 rows vs csv module and pyarrow
 	$(BIN)/python benchmarks/import_1m.py

@@ -459,18 +459,31 @@ def serve(host: str, port: int) -> None:
               help="Where to write the PDFs (default: DIRECTORY/reports).")
 @click.option("--lang", type=click.Choice(["en", "fr"]), default=None,
               help="Report language (default: the engagement's).")
+@click.option("--report", "which", type=click.Choice(["all", "assessment", "due-diligence"]),
+              default="all", show_default=True,
+              help="The full assessment, the investors' due-diligence summary, or both.")
+@click.option("--no-archival", is_flag=True,
+              help="Plain PDF instead of PDF/A-3b (archival, for data rooms).")
 @user_errors
-def report(directory: Path, out: Path | None, lang: str | None) -> None:
-    """Render the PDF reports of an engagement.
+def report(directory: Path, out: Path | None, lang: str | None, which: str, no_archival: bool) -> None:
+    """Render the PDF reports of an engagement: the assessment and the due-diligence summary.
 
-    Example: assess report sample_engagement --out /tmp/reports
+    PDF/A-3b with the incidents (CSV), metrics, risks and plan (JSON) attached.
+
+    Example: assess report sample_engagement --out /tmp/reports --lang fr
     """
-    from .analysis import analyse
-    from .report import render_assessment
+    from .analysis import analyse, judgement
+    from .report import render
 
     analysis = analyse(directory)
-    rendered = render_assessment(analysis, out or directory / "reports", lang=lang)
-    click.echo(f"Assessment report: {rendered.path.resolve()} ({rendered.pages} pages)")
+    lang = lang or analysis.engagement.language
+    j = judgement(analysis, lang)
+    names = ["assessment", "due_diligence"] if which == "all" else [which.replace("-", "_")]
+    for name in names:
+        rendered = render(analysis, out or directory / "reports", name, lang, judgement=j,
+                          archival=not no_archival)
+        click.echo(f"{name.replace('_', '-').capitalize()} report: {rendered.path.resolve()} "
+                   f"({rendered.pages} pages)")
 
 
 @main.command()
@@ -489,7 +502,7 @@ def demo(out: Path) -> None:
     from .analysis import analyse
     from .engagement import load_engagement
     from .paths import data_dir
-    from .report import render_assessment
+    from .report import render_all
 
     sample = data_dir("sample_engagement")
     work = out / "engagement"
@@ -506,9 +519,14 @@ def demo(out: Path) -> None:
     analysis = analyse(engagement)
     click.echo("")
     click.echo(format_metrics(analysis.metrics))
-    rendered = render_assessment(analysis, out / "reports")
+    from .analysis import judgement
+
     click.echo("")
-    click.echo(f"Assessment report: {rendered.path.resolve()} ({rendered.pages} pages)")
+    click.echo(format_risks(judgement(analysis)["risks"]).split("\nAll risks:")[0].rstrip())
+    click.echo("")
+    for rendered in render_all(analysis, out / "reports"):
+        label = "Due-diligence summary" if "diligence" in rendered.path.name else "Assessment report"
+        click.echo(f"{label}: {rendered.path.resolve()} ({rendered.pages} pages)")
 
 
 if __name__ == "__main__":

@@ -451,39 +451,53 @@ def on_call_load(df: pd.DataFrame, s: Settings) -> dict[str, Any]:
 def maturity(mttr_median: float | None, pm: dict[str, Any], rec: dict[str, Any],
              avail_overall: dict[str, Any], classified_share: float | None) -> dict[str, Any]:
     """The four-level model: the MTTR band, capped by practice evidence; reasons shown."""
-    reasons = []
+    reasons: list[str] = []
+    codes: list[dict[str, Any]] = []  # the same reasons as data, for reports in other languages
+
+    def why(code: str, text: str, **values: Any) -> None:
+        reasons.append(text)
+        codes.append({"code": code, "values": values})
+
     if mttr_median is None:
         by_mttr = "Reactive"
-        reasons.append("no resolved incident to measure MTTR on")
+        why("no_mttr", "no resolved incident to measure MTTR on")
     else:
         by_mttr = next((lvl for limit, lvl in MTTR_BANDS if mttr_median < limit), "Reactive")
-        reasons.append(f"median MTTR {mttr_median:.0f} min is in the {by_mttr} band "
-                       "(Preventive < 5, Proactive <= 15, Defined <= 60, Reactive > 60 min)")
+        why("mttr_band", f"median MTTR {mttr_median:.0f} min is in the {by_mttr} band "
+            "(Preventive < 5, Proactive <= 15, Defined <= 60, Reactive > 60 min)",
+            minutes=round(mttr_median), level=by_mttr)
     cap = "Preventive"
 
-    def limit(level: str, why: str) -> None:
+    def limit(level: str, code: str, text: str, **values: Any) -> None:
         nonlocal cap
         if MATURITY_LEVELS.index(level) < MATURITY_LEVELS.index(cap):
             cap = level
-        reasons.append(why)
+        why(code, text, **values)
 
     if pm["postmortem_rate"] is not None and pm["postmortem_rate"] < 0.5:
-        limit("Reactive", f"only {pm['postmortem_rate']:.0%} of SEV1/SEV2 incidents had a postmortem")
+        limit("Reactive", "postmortem_rate",
+              f"only {pm['postmortem_rate']:.0%} of SEV1/SEV2 incidents had a postmortem",
+              share=pm["postmortem_rate"])
     if classified_share is not None and classified_share < 0.8:
-        limit("Reactive", f"only {classified_share:.0%} of incidents carry a severity")
+        limit("Reactive", "classified", f"only {classified_share:.0%} of incidents carry a severity",
+              share=classified_share)
     if pm["within_48h_rate"] is not None and pm["within_48h_rate"] < 0.5:
-        limit("Defined", f"{pm['within_48h_rate']:.0%} of postmortems were held within 48 hours")
+        limit("Defined", "within_48h",
+              f"{pm['within_48h_rate']:.0%} of postmortems were held within 48 hours",
+              share=pm["within_48h_rate"])
     if pm["action_items_owned_rate"] is not None and pm["action_items_owned_rate"] < 0.8:
-        limit("Defined", f"{pm['action_items_owned_rate']:.0%} of action items have an owner "
-                         "and a due date")
+        limit("Defined", "owned", f"{pm['action_items_owned_rate']:.0%} of action items have an owner "
+                                  "and a due date", share=pm["action_items_owned_rate"])
     if rec["rate"] is not None and rec["rate"] > 0.1:
-        limit("Defined", f"{rec['rate']:.0%} of incidents recur within {rec['window_days']} days")
+        limit("Defined", "recurrence", f"{rec['rate']:.0%} of incidents recur within "
+                                       f"{rec['window_days']} days",
+              share=rec["rate"], days=rec["window_days"])
     if avail_overall["months_below_sla"]:
-        limit("Defined", f"availability missed the SLA in {avail_overall['months_below_sla']} "
-                         "month(s)")
+        limit("Defined", "sla", f"availability missed the SLA in {avail_overall['months_below_sla']} "
+                                "month(s)", months=avail_overall["months_below_sla"])
     level = min(by_mttr, cap, key=MATURITY_LEVELS.index)
     return {"level": level, "rank": MATURITY_LEVELS.index(level) + 1, "by_mttr": by_mttr,
-            "practice_cap": cap, "reasons": reasons}
+            "practice_cap": cap, "reasons": reasons, "reason_codes": codes}
 
 
 def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:

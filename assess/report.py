@@ -8,21 +8,31 @@ escaped (autoescape on for every template).
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
+import functools
+import importlib.metadata
 import json
 import mimetypes
+import signal
+import threading
+import time
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
 import weasyprint
+import yaml
+from markupsafe import Markup
 from weasyprint.urls import URLFetcher, URLFetchingError
 
+from . import analysis as analysis_
 from . import charts
 from .analysis import Analysis
-from .formatting import fmt_date, fmt_minutes, fmt_number, fmt_pct
+from .formatting import fmt_date, fmt_minutes, fmt_number, fmt_pct, fmt_short_date
 from .paths import data_dir
 
 TEMPLATES = data_dir("report_templates")
@@ -55,6 +65,29 @@ def data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
+@functools.cache
+def strings() -> dict[str, dict[str, Any]]:
+    """The reports' words in each language (report_templates/strings.yaml)."""
+    return yaml.safe_load((TEMPLATES / "strings.yaml").read_text(encoding="utf-8"))
+
+
+def translator(lang: str):
+    """t(key, **values): the key's text in `lang`, values escaped, the text itself trusted."""
+    table = strings()
+
+    def t(key: str, **values: Any) -> Markup:
+        entry = table.get(key)
+        if entry is None:
+            raise KeyError(f"report string {key!r} is missing from strings.yaml")
+        return Markup(entry.get(lang) or entry["en"]).format(**values)
+
+    def tl(key: str) -> list[Any]:
+        entry = table[key]
+        return entry.get(lang) or entry["en"]
+
+    return t, tl
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -63,7 +96,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=fmt_number, pct=fmt_pct, minutes=fmt_minutes, date=fmt_date)
+    env.filters.update(num=fmt_number, pct=fmt_pct, minutes=fmt_minutes, date=fmt_date,
+                       sdate=fmt_short_date)
+    env.tests["contains"] = lambda seq, item: item in (seq or ())
     return env
 
 
@@ -79,13 +114,17 @@ def layout(html: str, fetcher: SafeFetcher) -> weasyprint.Document:
 
 
 def write_pdf(doc: weasyprint.Document, metadata: dict[str, Any] | None = None,
-              attachments: list[tuple[str, bytes, str]] | None = None) -> bytes:
-    """PDF bytes of a laid-out document; attachments are (name, bytes, description)."""
+              attachments: list[tuple[str, bytes, str]] | None = None,
+              variant: str | None = None) -> bytes:
+    """PDF bytes of a laid-out document; attachments are (name, bytes, description).
+
+    `variant` "pdf/a-3b" writes archival PDF/A-3 (which allows the attached source data)."""
     files = [weasyprint.Attachment(string=data, name=name, description=desc)
              for name, data, desc in (attachments or [])]
     for key, value in (metadata or {}).items():
         setattr(doc.metadata, key, value)
-    return doc.write_pdf(attachments=files)
+    return doc.write_pdf(attachments=files, pdf_variant=variant,
+                         custom_metadata=bool(doc.metadata.custom))
 
 
 def html_to_pdf(html: str, roots: list[Path], metadata: dict[str, Any] | None = None,
@@ -95,7 +134,38 @@ def html_to_pdf(html: str, roots: list[Path], metadata: dict[str, Any] | None = 
     return write_pdf(layout(html, fetcher or SafeFetcher(roots)), metadata, attachments)
 
 
-# --- the assessment report --------------------------------------------------------------------
+class RenderTimeout(RuntimeError):
+    """A report took longer than its time limit."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None, what: str):
+    """Stop a runaway render with a clear error (SIGALRM: main thread only; elsewhere a no-op,
+    and the web app's worker enforces its own limit)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise RenderTimeout(f"{what} took longer than {seconds:g} s and was stopped; "
+                            "a very large incident list is capped in the appendix, so this "
+                            "usually means a runaway input: check the engagement's data")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# --- the reports --------------------------------------------------------------------------------
+
+APPENDIX_ROWS = 400  # incidents listed in the appendix; all of them are in the attached CSV
+REPORTS = ("assessment", "due_diligence")
+COVERAGE_FIELDS = ("severity", "service", "impact_start", "acknowledged", "mitigated", "resolved",
+                   "root_cause", "detection_source")
 
 
 @dataclass
@@ -103,35 +173,45 @@ class Rendered:
     path: Path
     pages: int
     refused: list[str]
+    timings: dict[str, float] = dataclass_field(default_factory=dict)
 
 
-def verdict(m: dict[str, Any], client: str) -> str:
+def verdict(m: dict[str, Any], client: str, top: list[dict[str, Any]], lang: str = "en") -> str:
     """One paragraph a founder reads first."""
+    t, _ = translator(lang)
     level = m["maturity"]["level"]
     avail = m["availability"]
     below = avail["months_below_sla"]
-    parts = [f"{client} operates at the {level} level of incident maturity."]
+    parts = [t("verdict_level", client=client, level=t(level))]
     if below:
-        parts.append(
-            f"Availability was {avail['availability'] * 100:.2f}% over the window, below the "
-            f"{avail['sla_target'] * 100:g}% SLA in {below} of {len(m['availability_by_month'])} "
-            f"months, consuming {avail['budget_consumed']:.1f}x the error budget."
-        )
-    else:
-        parts.append(f"Availability met the {avail['sla_target'] * 100:g}% SLA every month.")
+        parts.append(t("verdict_sla_missed", avail=fmt_pct(avail["availability"], 2, lang),
+                       sla=fmt_pct(avail["sla_target"], 1, lang), below=below,
+                       months=len(m["availability_by_month"]),
+                       budget=f"{fmt_number(avail['budget_consumed'], 1, lang)}\u00d7"))
+    elif avail["availability"] is not None:
+        parts.append(t("verdict_sla_met", sla=fmt_pct(avail["sla_target"], 1, lang)))
     rec = m["recurrence"]
     if rec["rate"]:
-        parts.append(f"{rec['rate']:.0%} of incidents repeat a failure seen in the previous "
-                     f"{rec['window_days']} days: the same problems keep coming back.")
-    return " ".join(parts)
+        parts.append(t("verdict_recurrence", rate=fmt_pct(rec["rate"], 0, lang), days=rec["window_days"]))
+    if top:
+        parts.append(t("verdict_top", risk=top[0]["title"]))
+    return str(Markup(" ").join(parts))
 
 
-def build_context(a: Analysis, lang: str, svgs: dict[str, str]) -> dict[str, Any]:
+def coverage(frame) -> list[dict[str, Any]]:
+    """Share of the window's incidents carrying each field the figures depend on."""
+    n = len(frame) if frame is not None else 0
+    return [{"field": f, "share": (float(frame[f].notna().mean()) if n else None)}
+            for f in COVERAGE_FIELDS] if n else []
+
+
+def _incident_rows(a: Analysis) -> tuple[list[dict[str, Any]], int]:
     e = a.engagement
-    m = a.metrics
-    incidents = a.data.incidents.sort_values("detected", na_position="last")
+    incidents = a.data.incidents.sort_values("detected", ascending=False, na_position="last")
+    total = len(incidents)
+    shown = incidents.head(APPENDIX_ROWS).sort_values("detected", na_position="last")
     rows = []
-    for r in incidents.itertuples():
+    for r in shown.itertuples():
         rows.append({
             "key": r.key, "external_id": r.external_id, "title": r.title,
             "severity": r.severity if isinstance(r.severity, str) else "?",
@@ -143,21 +223,91 @@ def build_context(a: Analysis, lang: str, svgs: dict[str, str]) -> dict[str, Any
              .total_seconds() / 60),
             "source": r.detection_source if isinstance(r.detection_source, str) else "",
         })
+    return rows, total
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version("assess")
+    except importlib.metadata.PackageNotFoundError:
+        return "dev"
+
+
+def build_context(a: Analysis, lang: str, svgs: dict[str, str],
+                  judgement: dict[str, Any] | None = None) -> dict[str, Any]:
+    from .metrics import MATURITY_LEVELS
+    from .questionnaires import areas
+
+    e = a.engagement
+    m = a.metrics
+    j = judgement or analysis_.judgement(a, lang)
+    top = [r for r in j["risks"] if r["top"]]
+    plan = j["plan"]
+    scores = analysis_.scores(a)
+    rows, total = _incident_rows(a)
+    t, tl = translator(lang)
+    intake = next((r for r in scores["respondents"] if r["questionnaire"] == "intake"), None)
+    from . import store
+
+    sources = sorted({entry["format"] for entry in store.read_manifest(e)
+                      if entry.get("kind") == "incidents"})
+    answered = (intake or {}).get("answered_at")
     return {
-        "lang": lang,
-        "e": e,
-        "m": m,
+        "lang": lang, "t": t, "tl": tl, "e": e, "m": m,
         "generated": dt.date.today().isoformat(),
+        "version": version(),
         "logo": data_uri(e.branding.logo) if e.branding.logo else None,
         "consultant_logo": data_uri(e.branding.consultant_logo) if e.branding.consultant_logo
         else None,
         "charts": {name: "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
                    for name, svg in svgs.items()},
-        "verdict": verdict(m, e.client),
-        "incidents": rows,
-        "import_notes": a.import_notes,
+        "verdict": verdict(m, e.client, top, lang),
+        "top": top, "all_risks": j["risks"], "plan": plan,
+        "plan_counts": {"reset": sum(len(w["actions"]) for w in plan["reset_plan"]),
+                        "later": len(plan["roadmap"][2]["actions"])},
+        "last_due": max((x["due"] for x in plan["actions"]), default=plan["start_date"]),
+        "scores": scores, "area_names": areas(), "levels": list(MATURITY_LEVELS),
+        "respondents": ", ".join(f"{r['respondent']} ({r['role']})" for r in scores["respondents"]),
+        "interview_date": str(answered)[:10] if answered else None,
+        "gantt": gantt(plan), "scale_position": scale_position,
+        "colon": " : " if lang == "fr" else ": ",
+        "reason": lambda r: t("reason_" + r["code"], **{
+            k: (fmt_pct(v, 0, lang) if k == "share" else t(v) if k == "level" else v)
+            for k, v in r["values"].items()}),
+        "incidents": rows, "incidents_total": total,
+        "import_notes": a.import_notes, "sources": ", ".join(sources) or "-",
+        "coverage": coverage(a.frame),
         "fonts_dir": (TEMPLATES / "fonts").as_uri(),
     }
+
+
+# The roadmap's timeline scale: each horizon gets a fixed share of the width, so a 0-7-day action
+# is as readable as a 30-90-day one (a linear 90-day scale would squeeze the first week to 8%).
+SCALE = ((0, 0.0), (7, 24.0), (30, 58.0), (90, 100.0))
+
+
+def scale_position(day: float) -> float:
+    """Percent of the timeline's width at `day` (days since the start, piecewise linear)."""
+    for (d0, p0), (d1, p1) in zip(SCALE, SCALE[1:], strict=False):
+        if day <= d1:
+            return round(p0 + (p1 - p0) * max(day - d0, 0) / (d1 - d0), 2)
+    return 100.0
+
+
+def gantt(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each roadmap action with the bar it draws: from its week or horizon start to its due date."""
+    start = dt.date.fromisoformat(plan["start_date"])
+    first_day = {"0-7": 0, "7-30": 7, "30-90": 30}
+    rows = []
+    for horizon in plan["roadmap"]:
+        bars = []
+        for a in horizon["actions"]:
+            begin = 7 * (a["week"] - 1) if a["week"] else first_day[a["horizon"]]
+            end = max((dt.date.fromisoformat(a["due"]) - start).days + 1, begin + 1)
+            left = scale_position(begin)
+            bars.append({"a": a, "left": left, "width": max(scale_position(end) - left, 1.5)})
+        rows.append({"horizon": horizon, "bars": bars})
+    return rows
 
 
 def _isna(value: Any) -> bool:
@@ -166,37 +316,89 @@ def _isna(value: Any) -> bool:
     return value is None or bool(pd.isna(value))
 
 
-def render_assessment(a: Analysis, out_dir: Path, lang: str | None = None,
-                      svgs: dict[str, str] | None = None) -> Rendered:
-    """Write the assessment report PDF (with the incidents CSV and metrics JSON attached)."""
+def report_svgs(a: Analysis) -> dict[str, str]:
+    """The report's charts as SVG, exported in one browser session."""
+    e = a.engagement
+    return charts.to_svg(charts.report_figures(a.metrics, e.branding.primary_color,
+                                               e.branding.accent_color),
+                         sizes={name: (360, 280) for name in
+                                ("detection", "mttr_trend", "availability", "error_budget")})
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def render(a: Analysis, out_dir: Path, report: str = "assessment", lang: str | None = None,
+           svgs: dict[str, str] | None = None, judgement: dict[str, Any] | None = None,
+           archival: bool = True, limit_seconds: float | None = 120) -> Rendered:
+    """Write one report's PDF (PDF/A-3b by default) with its source data attached."""
+    if report not in REPORTS:
+        raise ValueError(f"unknown report {report!r} (expected one of {', '.join(REPORTS)})")
     e = a.engagement
     lang = lang or e.language
-    if svgs is None:
-        svgs = charts.to_svg(charts.report_figures(a.metrics, e.branding.primary_color,
-                                                   e.branding.accent_color),
-                             sizes={name: (360, 280) for name in
-                                    ("detection", "mttr_trend", "availability", "error_budget")})
-    html = render_html("assessment.html", build_context(a, lang, svgs))
-    roots = [TEMPLATES] + ([e.path("branding")] if e.path("branding").is_dir() else [])
-    fetcher = SafeFetcher(roots)
-    doc = layout(html, fetcher)
-    pdf = write_pdf(
-        doc,
-        metadata={"title": f"Reliability assessment: {e.client}", "authors": [e.consultant],
-                  "description": f"Incident baseline, {m_window(a.metrics)}",
-                  "keywords": ["reliability", "assessment", e.client]},
-        attachments=[
-            ("incidents.csv", a.data.incidents.to_csv(index=False).encode("utf-8"),
-             "Canonical incidents behind every figure"),
-            ("metrics.json", json.dumps(a.metrics, indent=2, default=str).encode("utf-8"),
-             "Baseline metrics as computed"),
-        ],
-    )
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    with time_limit(limit_seconds, f"the {report} report of {e.client}"):
+        j = judgement or analysis_.judgement(a, lang)
+        timings["data"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        if svgs is None:
+            svgs = report_svgs(a) if report == "assessment" else {}
+        timings["charts"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        context = build_context(a, lang, svgs, j)
+        html = render_html(f"{report}.html", context)
+        roots = [TEMPLATES] + ([e.path("branding")] if e.path("branding").is_dir() else [])
+        fetcher = SafeFetcher(roots)
+        doc = layout(html, fetcher)
+        timings["layout"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        t, _ = translator(lang)
+        title = f"{t('kicker' if report == 'assessment' else 'dd_title')}{context['colon']}{e.client}"
+        pdf = write_pdf(
+            doc,
+            metadata={"title": title, "authors": [e.consultant],
+                      "description": f"{e.client}, {m_window(a.metrics)}, "
+                                     f"{context['generated']}, version {context['version']}",
+                      "keywords": ["reliability", report.replace("_", " "), e.client,
+                                   context["generated"], f"version {context['version']}"],
+                      "lang": lang, "generator": f"assess {context['version']}",
+                      "custom": {"Client": e.client, "Consultant": e.consultant_firm,
+                                 "Window": m_window(a.metrics), "Date": context["generated"],
+                                 "Version": context["version"], "Report": report}},
+            attachments=[
+                ("incidents.csv", a.data.incidents.to_csv(index=False).encode("utf-8"),
+                 "Canonical incidents behind every figure"),
+                ("metrics.json", json.dumps(a.metrics, indent=2, default=str).encode("utf-8"),
+                 "Baseline metrics as computed"),
+                ("risks.json", json.dumps(j["risks"], indent=2, default=str,
+                                          ensure_ascii=False).encode("utf-8"),
+                 "Every risk assessed, with its evidence"),
+                ("plan.json", json.dumps(j["plan"], indent=2, default=str,
+                                         ensure_ascii=False).encode("utf-8"),
+                 "The reset plan and roadmap"),
+            ],
+            variant="pdf/a-3b" if archival else None,
+        )
+        timings["pdf"] = time.perf_counter() - clock
     out_dir.mkdir(parents=True, exist_ok=True)
-    slug = "".join(c if c.isalnum() else "-" for c in e.client.lower()).strip("-")
-    path = out_dir / f"{slug}-assessment-{lang}.pdf"
+    path = out_dir / f"{_slug(e.client)}-{report.replace('_', '-')}-{lang}.pdf"
     path.write_bytes(pdf)
-    return Rendered(path=path, pages=len(doc.pages), refused=fetcher.refused)
+    return Rendered(path=path, pages=len(doc.pages), refused=fetcher.refused, timings=timings)
+
+
+def render_all(a: Analysis, out_dir: Path, lang: str | None = None, **kw: Any) -> list[Rendered]:
+    """The assessment report and the due-diligence summary, sharing the analysis and the ranking."""
+    lang = lang or a.engagement.language
+    j = analysis_.judgement(a, lang)
+    return [render(a, out_dir, report, lang, judgement=j, **kw) for report in REPORTS]
+
+
+def render_assessment(a: Analysis, out_dir: Path, lang: str | None = None,
+                      svgs: dict[str, str] | None = None) -> Rendered:
+    """The assessment report alone (kept for callers of the first version)."""
+    return render(a, out_dir, "assessment", lang, svgs)
 
 
 def m_window(m: dict[str, Any]) -> str:

@@ -1,25 +1,39 @@
-"""PDF reports: text, metadata, attachments, escaping, and no fetch outside the allowed assets."""
+"""PDF reports: text in both languages, metadata, PDF/A, attachments, fonts, escaping, no fetch
+outside the allowed assets, bounded work."""
 
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 
 import pytest
 
-from assess.analysis import analyse
-from assess.report import SafeFetcher, html_to_pdf, render_assessment, render_html
+from assess import report
+from assess.analysis import analyse, judgement
+from assess.report import SafeFetcher, html_to_pdf, render, render_html
+
+from .conftest import SAMPLE
 
 pypdf = pytest.importorskip("pypdf")
 pytestmark = pytest.mark.slow
 
+SVGS = {k: "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'/>" for k in
+        ("incidents_per_week", "availability", "error_budget", "mttr_trend", "detection")}
+
 
 @pytest.fixture(scope="module")
-def sample_pdf(tmp_path_factory):
-    from .conftest import SAMPLE
+def sample_analysis():
+    return analyse(SAMPLE)
 
+
+@pytest.fixture(scope="module")
+def reports(sample_analysis, tmp_path_factory):
+    """Both reports in English (with real charts) and the due-diligence summary in French."""
     out = tmp_path_factory.mktemp("reports")
-    rendered = render_assessment(analyse(SAMPLE), out)
+    rendered = {name: render(sample_analysis, out, name, "en") for name in report.REPORTS}
+    rendered["due_diligence_fr"] = render(sample_analysis, out, "due_diligence", "fr")
+    rendered["assessment_fr"] = render(sample_analysis, out, "assessment", "fr", svgs=SVGS)
     return rendered
 
 
@@ -28,61 +42,128 @@ def text_of(path) -> str:
                           text=True, check=True).stdout
 
 
-def test_assessment_report_text_and_figures(sample_pdf):
-    assert sample_pdf.pages >= 8 and sample_pdf.refused == []
-    text = text_of(sample_pdf.path)
-    for phrase in ("Brightloop", "Executive summary", "Reactive", "Availability and error budget",
-                   "Appendix A: incident list", "Northbeam Reliability", "CONFIDENTIAL",
-                   "db-connection-pool @ api"):
+def test_assessment_report_has_every_part(reports, sample_analysis):
+    r = reports["assessment"]
+    assert r.pages >= 15 and r.refused == []
+    text = text_of(r.path)
+    for phrase in ("Brightloop", "Executive summary", "Reactive", "The top three systemic risks",
+                   "The 30-day reliability reset plan", "Rapid diagnostic", "Operating-model hardening",
+                   "Roadmap: 0-7, 7-30 and 30-90 days", "Practices and perceptions", "Perception gaps",
+                   "Availability and error budget", "Appendix A: incident list",
+                   "Appendix C: postmortem and customer-update templates", "Appendix D: every risk",
+                   "Northbeam Reliability", "CONFIDENTIAL", "db-connection-pool @ api"):
         assert phrase in text, phrase
+    j = judgement(sample_analysis, "en")
+    top = [x for x in j["risks"] if x["top"]]
+    for x in top:  # each top risk with its score and the owners of its actions
+        assert x["title"] in text and f"{x['score']:.2f}" in text
+    assert "Nadia Haddad" in text and "Put a connection pooler" in text
 
 
-def test_report_numbers_match_the_metrics(sample_pdf):
-    from .conftest import SAMPLE
-
-    m = analyse(SAMPLE).metrics
-    text = text_of(sample_pdf.path)
+def test_report_numbers_match_the_metrics(reports, sample_analysis):
+    m = sample_analysis.metrics
+    text = text_of(reports["assessment"].path)
     assert f"{m['availability']['availability'] * 100:.2f}%" in text
-    assert f"{m['incident_count']}" in text
+    assert f"{m['recurrence']['rate']:.0%}" in text
+    dd = text_of(reports["due_diligence"].path)
+    assert f"{m['availability']['availability'] * 100:.2f}%" in dd and str(m["incident_count"]) in dd
 
 
-def test_metadata_attachments_and_fonts(sample_pdf):
-    reader = pypdf.PdfReader(str(sample_pdf.path))
+def test_due_diligence_summary_is_short_and_sober(reports):
+    for key in ("due_diligence", "due_diligence_fr"):
+        assert 2 <= reports[key].pages <= 4, (key, reports[key].pages)
+    text = text_of(reports["due_diligence"].path)
+    for phrase in ("Technical due diligence", "Figures and their basis", "Limitations",
+                   "Material risks and the plan to close them"):
+        assert phrase in text.replace("TECHNICAL DUE DILIGENCE", "Technical due diligence"), phrase
+
+
+def test_french_reports(reports):
+    text = text_of(reports["assessment_fr"].path).replace("\u202f", " ")  # pdftotext: narrow nbsp
+    for phrase in ("Synthèse", "Réactif", "Les trois risques systémiques majeurs", "Audit flash",
+                   "Feuille de route", "Annexe A : liste des incidents", "99,23 %",
+                   "Déploiements risqués sans retour arrière rapide", "le MTTR médian de 186 min"):
+        assert phrase in text, phrase
+    assert "Executive summary" not in text and "median MTTR" not in text
+    dd = text_of(reports["due_diligence_fr"].path)
+    assert "Synthèse de la posture de fiabilité : Brightloop" in dd and "9 nov" in dd
+
+
+def test_metadata_pdfa_attachments_and_fonts(reports):
+    path = reports["assessment"].path
+    reader = pypdf.PdfReader(str(path))
     assert reader.metadata.title == "Reliability assessment: Brightloop"
     assert reader.metadata.author == "Camille Laurent"
-    assert set(reader.attachments) == {"incidents.csv", "metrics.json"}
-    csv = reader.attachments["incidents.csv"][0].decode()
-    assert csv.startswith("key,source,external_id")
-    fonts = subprocess.run(["pdffonts", str(sample_pdf.path)], capture_output=True, text=True).stdout
-    assert "Inter" in fonts
+    assert reader.metadata["/Client"] == "Brightloop" and reader.metadata["/Version"]
+    xmp = reader.xmp_metadata
+    assert xmp is not None and b"pdfaid" in xmp.stream.get_data()  # PDF/A identification
+    assert set(reader.attachments) == {"incidents.csv", "metrics.json", "risks.json", "plan.json"}
+    assert reader.attachments["incidents.csv"][0].decode().startswith("key,source,external_id")
+    risks = json.loads(reader.attachments["risks.json"][0])
+    assert [r["id"] for r in risks if r["top"]][0] == "unsafe-deploys"
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    rows = [line for line in fonts.splitlines()[2:] if line.strip()]
+    assert rows and all("Inter" in line for line in rows)  # only the shipped fonts
+    assert all(" yes " in line.split("Inter", 1)[1] for line in rows)  # all embedded
+
+
+def _hostile_analysis():
+    a = analyse(SAMPLE)
+    frame_titles = a.frame["title"].astype(object)
+    # the most severe change-related incident is the first evidence row of the top risk
+    key = "jira:INC-213"
+    hostile = ('<img src="file:///etc/passwd"><link rel="attachment" href="file:///etc/hostname">'
+               '<img src="http://example.com/x.png">')
+    a.frame.loc[a.frame["key"] == key, "title"] = hostile
+    a.data.incidents.loc[a.data.incidents["key"] == key, "title"] = hostile
+    assert (frame_titles != a.frame["title"]).sum() == 1
+    return a, hostile
 
 
 def test_hostile_text_is_escaped_and_fetches_nothing(tmp_path):
-    from assess.paths import data_dir
-
-    hostile = ('<img src="file:///etc/passwd"><link rel="attachment" href="file:///etc/hostname">'
-               '<img src="http://example.com/x.png">')
-    html = render_html("assessment.html", _context_with_title(hostile))
-    assert "<img src=\"file:///etc/passwd\">" not in html
-    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
+    a, hostile = _hostile_analysis()
+    ctx = report.build_context(a, "en", SVGS)
+    html = render_html("assessment.html", ctx)
+    assert '<img src="file:///etc/passwd">' not in html
+    assert html.count("&lt;img src=&#34;file:///etc/passwd&#34;&gt;") >= 2  # evidence and appendix
+    rendered = render(a, tmp_path, "assessment", "en", svgs=SVGS)
+    assert rendered.refused == []
+    text = text_of(rendered.path)
+    assert '<img src="file:///etc/passwd">' in text.replace("\n", "")
+    reader = pypdf.PdfReader(str(rendered.path))
+    assert set(reader.attachments) == {"incidents.csv", "metrics.json", "risks.json", "plan.json"}
     # and even raw markup handed to the PDF step cannot fetch outside the allowed roots
-    fetcher = SafeFetcher([data_dir("report_templates")])
-    pdf = html_to_pdf("<p>x</p>" + hostile, [data_dir("report_templates")], fetcher=fetcher)
-    assert pdf.startswith(b"%PDF")
+    fetcher = SafeFetcher([report.TEMPLATES])
+    pdf = html_to_pdf("<p>x</p>" + hostile, [report.TEMPLATES], fetcher=fetcher)
     assert any("/etc/passwd" in u for u in fetcher.refused)
     assert any("example.com" in u for u in fetcher.refused)
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
-    assert not reader.attachments
+    assert not pypdf.PdfReader(io.BytesIO(pdf)).attachments
 
 
-def _context_with_title(title: str) -> dict:
-    from assess.report import build_context
+def test_a_runaway_render_is_stopped_with_a_clear_error(sample_analysis, tmp_path):
+    with pytest.raises(report.RenderTimeout, match="took longer than 0.01 s"):
+        render(sample_analysis, tmp_path, "assessment", "en", svgs=SVGS, limit_seconds=0.01)
+    assert not list(tmp_path.glob("*.pdf"))
 
-    from .conftest import SAMPLE
 
-    a = analyse(SAMPLE)
-    a.data.incidents.loc[0, "title"] = title
-    ctx = build_context(a, "en", {k: "<svg xmlns='http://www.w3.org/2000/svg'/>" for k in
-                                  ("incidents_per_week", "availability", "error_budget",
-                                   "mttr_trend", "detection")})
-    return ctx
+def test_the_incident_appendix_is_capped(sample_analysis, monkeypatch):
+    monkeypatch.setattr(report, "APPENDIX_ROWS", 10)
+    ctx = report.build_context(sample_analysis, "en", SVGS)
+    assert len(ctx["incidents"]) == 10 and ctx["incidents_total"] == 73
+    assert "The 10 most recent of 73 incidents are listed" in render_html("assessment.html", ctx)
+
+
+def test_every_report_string_has_both_languages():
+    for key, entry in report.strings().items():
+        assert set(entry) == {"en", "fr"}, key
+        if isinstance(entry["en"], str):
+            # same placeholders in both languages
+            import string
+
+            fields = {f for _, f, _, _ in string.Formatter().parse(entry["en"]) if f}
+            assert fields == {f for _, f, _, _ in string.Formatter().parse(entry["fr"]) if f}, key
+
+
+def test_gantt_scale():
+    assert [report.scale_position(d) for d in (0, 7, 30, 90, 120)] == [0.0, 24.0, 58.0, 100.0, 100.0]
+    assert report.scale_position(3.5) == 12.0
