@@ -42,14 +42,19 @@ MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "
              "septembre", "octobre", "novembre", "décembre")
 
 
-def fmt_date(value: Any, lang: str = "en") -> str:
+MONTHS_FR_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+                   "nov.", "déc.")
+
+
+def fmt_date(value: Any, lang: str = "en", short: bool = False) -> str:
+    """13 November 2026, 13 novembre 2026; short (in tables): 13 Nov 2026, 13 nov. 2026."""
     if value is None:
         return "n/a"
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     if lang == "fr":
-        return f"{value.day} {MONTHS_FR[value.month - 1]} {value.year}"
-    return f"{value.day} {value.strftime('%B %Y')}"
+        return f"{value.day} {(MONTHS_FR_SHORT if short else MONTHS_FR)[value.month - 1]} {value.year}"
+    return f"{value.day} {value.strftime('%b %Y' if short else '%B %Y')}"
 
 
 def fmt_value(value: Any, unit: str, lang: str = "en") -> str:
@@ -68,17 +73,3 @@ def fmt_value(value: Any, unit: str, lang: str = "en") -> str:
         return fmt_number(value, 1, lang)
     return fmt_number(value, 0, lang)
 
-
-MONTHS_FR_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
-                   "nov.", "déc.")
-
-
-def fmt_short_date(value: Any, lang: str = "en") -> str:
-    """A date in tables: 13 Nov 2026, 13 nov. 2026."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if lang == "fr":
-        return f"{value.day} {MONTHS_FR_SHORT[value.month - 1]} {value.year}"
-    return f"{value.day} {value.strftime('%b %Y')}"

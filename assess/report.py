@@ -32,7 +32,7 @@ from weasyprint.urls import URLFetcher, URLFetchingError
 from . import analysis as analysis_
 from . import charts
 from .analysis import Analysis
-from .formatting import fmt_date, fmt_minutes, fmt_number, fmt_pct, fmt_short_date
+from .formatting import fmt_date, fmt_minutes, fmt_number, fmt_pct
 from .paths import data_dir
 
 TEMPLATES = data_dir("report_templates")
@@ -97,7 +97,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(num=fmt_number, pct=fmt_pct, minutes=fmt_minutes, date=fmt_date,
-                       sdate=fmt_short_date)
+                       sdate=lambda v, lang="en": fmt_date(v, lang, short=True))
     env.tests["contains"] = lambda seq, item: item in (seq or ())
     return env
 
