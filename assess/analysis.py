@@ -17,11 +17,18 @@ class Analysis:
     engagement: Engagement
     data: store.EngagementData
     metrics: dict[str, Any]
-    import_notes: list[str] = field(default_factory=list)
+    imports: list[dict[str, Any]] = field(default_factory=list)  # the manifest's entries
     # the in-window incidents the metrics were computed from, with their class (for evidence)
     frame: pd.DataFrame | None = None
     settings: metrics.Settings | None = None
     scores: dict[str, Any] | None = None
+
+    @property
+    def import_notes(self) -> list[str]:
+        """One line per imported file, for the reports' data sources."""
+        return [f"{e['file']} ({e['format']}, {e.get('encoding') or 'n/a'}): "
+                f"{e.get('rows_imported', '?')} rows imported, {e.get('rows_rejected', 0)} rejected"
+                for e in self.imports]
 
 
 def analyse(root: str | Path | Engagement) -> Analysis:
@@ -30,12 +37,7 @@ def analyse(root: str | Path | Engagement) -> Analysis:
     data = store.load(engagement)
     settings = metrics.Settings.from_engagement(engagement)
     m, frame = metrics.compute_with_frame(data.incidents, data.deploys, data.actions, settings)
-    notes = []
-    for entry in store.read_manifest(engagement):
-        notes.append(f"{entry['file']} ({entry['format']}, {entry.get('encoding') or 'n/a'}): "
-                     f"{entry.get('rows_imported', '?')} rows imported, "
-                     f"{entry.get('rows_rejected', 0)} rejected")
-    return Analysis(engagement, data, m, notes, frame, settings)
+    return Analysis(engagement, data, m, store.read_manifest(engagement), frame, settings)
 
 
 def scores(a: Analysis) -> dict[str, Any]:

@@ -522,9 +522,10 @@ def demo(out: Path) -> None:
     from .analysis import judgement
 
     click.echo("")
-    click.echo(format_risks(judgement(analysis)["risks"]).split("\nAll risks:")[0].rstrip())
+    j = judgement(analysis)
+    click.echo(format_risks(j["risks"]).split("\nAll risks:")[0].rstrip())
     click.echo("")
-    for rendered in render_all(analysis, out / "reports"):
+    for rendered in render_all(analysis, out / "reports", judgement=j):
         label = "Due-diligence summary" if "diligence" in rendered.path.name else "Assessment report"
         click.echo(f"{label}: {rendered.path.resolve()} ({rendered.pages} pages)")
 

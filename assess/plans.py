@@ -142,10 +142,6 @@ def load_catalogs(root: Path | None = None) -> tuple[risks.Catalog, Library]:
     return risks.parse(rdata, rpath.name, set(library.actions)), library
 
 
-def load_library(root: Path | None = None) -> Library:
-    return load_catalogs(root)[1]
-
-
 # --- overrides ---------------------------------------------------------------------------------
 
 
@@ -214,13 +210,7 @@ def validate_overrides(data: Any, file: str, catalog: risks.Catalog, library: Li
         problems.append(f"{file}: risks: expected a mapping with order, drop, edit")
         rsec = {}
     for key in ("order", "drop"):
-        ids = rsec.get(key) or []
-        if not isinstance(ids, list):
-            problems.append(f"{file}: risks.{key}: expected a list of risk ids")
-            continue
-        for rid in ids:
-            if rid not in risk_ids:
-                problems.append(f"{file}: risks.{key}: unknown risk {rid!r}")
+        problems += _id_list(rsec.get(key), f"{file}: risks.{key}", risk_ids, "risk")
     for rid, edit in (rsec.get("edit") or {}).items():
         if rid not in risk_ids:
             problems.append(f"{file}: risks.edit.{rid}: unknown risk")
@@ -233,13 +223,7 @@ def validate_overrides(data: Any, file: str, catalog: risks.Catalog, library: Li
     added = [a.get("id") for a in (asec.get("add") or []) if isinstance(a, dict)]
     known = set(library.actions) | {a for a in added if a}
     for key in ("drop", "pin"):
-        ids = asec.get(key) or []
-        if not isinstance(ids, list):
-            problems.append(f"{file}: actions.{key}: expected a list of action ids")
-            continue
-        for aid in ids:
-            if aid not in known:
-                problems.append(f"{file}: actions.{key}: unknown action {aid!r}")
+        problems += _id_list(asec.get(key), f"{file}: actions.{key}", known, "action")
     for aid, edit in (asec.get("edit") or {}).items():
         where = f"{file}: actions.edit.{aid}"
         if aid not in known:
@@ -266,6 +250,13 @@ def validate_overrides(data: Any, file: str, catalog: risks.Catalog, library: Li
         if "risk" in add and add["risk"] not in risk_ids:
             problems.append(f"{where}: risk: unknown risk {add['risk']!r}")
     return problems
+
+
+def _id_list(ids: Any, where: str, known: set[str], kind: str) -> list[str]:
+    """A list of known ids, or the problems with it."""
+    if not isinstance(ids or [], list):
+        return [f"{where}: expected a list of {kind} ids"]
+    return [f"{where}: unknown {kind} {i!r}" for i in ids or [] if i not in known]
 
 
 def _action_fields(edit: dict[str, Any], where: str, library: Library,

@@ -247,10 +247,7 @@ def build_context(a: Analysis, lang: str, svgs: dict[str, str],
     rows, total = _incident_rows(a)
     t, tl = translator(lang)
     intake = next((r for r in scores["respondents"] if r["questionnaire"] == "intake"), None)
-    from . import store
-
-    sources = sorted({entry["format"] for entry in store.read_manifest(e)
-                      if entry.get("kind") == "incidents"})
+    sources = sorted({entry["format"] for entry in a.imports if entry.get("kind") == "incidents"})
     answered = (intake or {}).get("answered_at")
     return {
         "lang": lang, "t": t, "tl": tl, "e": e, "m": m,
@@ -388,17 +385,12 @@ def render(a: Analysis, out_dir: Path, report: str = "assessment", lang: str | N
     return Rendered(path=path, pages=len(doc.pages), refused=fetcher.refused, timings=timings)
 
 
-def render_all(a: Analysis, out_dir: Path, lang: str | None = None, **kw: Any) -> list[Rendered]:
+def render_all(a: Analysis, out_dir: Path, lang: str | None = None,
+               judgement: dict[str, Any] | None = None, **kw: Any) -> list[Rendered]:
     """The assessment report and the due-diligence summary, sharing the analysis and the ranking."""
     lang = lang or a.engagement.language
-    j = analysis_.judgement(a, lang)
+    j = judgement or analysis_.judgement(a, lang)
     return [render(a, out_dir, report, lang, judgement=j, **kw) for report in REPORTS]
-
-
-def render_assessment(a: Analysis, out_dir: Path, lang: str | None = None,
-                      svgs: dict[str, str] | None = None) -> Rendered:
-    """The assessment report alone (kept for callers of the first version)."""
-    return render(a, out_dir, "assessment", lang, svgs)
 
 
 def m_window(m: dict[str, Any]) -> str:

@@ -247,13 +247,6 @@ def read_yaml(path: Path) -> Any:
         raise CatalogError(f"{path.name}:{at} not valid YAML ({getattr(exc, 'problem', exc)})") from exc
 
 
-def load_catalog(root: Path | None = None) -> Catalog:
-    """The risk catalog of an engagement (its own risks.yaml, else the shipped one), validated."""
-    from . import plans
-
-    return plans.load_catalogs(root)[0]
-
-
 # --- evidence ----------------------------------------------------------------------------------
 
 
@@ -349,11 +342,10 @@ def _mode(series: pd.Series) -> str | None:
     return sorted(top)[0]
 
 
-def assess_risk(risk: Risk, ev: Evidence, flags: dict[str, np.ndarray], catalog: Catalog,
-                lang: str = "en") -> dict[str, Any]:
+def assess_risk(risk: Risk, ev: Evidence, flags: dict[str, np.ndarray], gaps: dict[str, dict[str, Any]],
+                catalog: Catalog, lang: str = "en") -> dict[str, Any]:
     """One risk's signals, evidence, likelihood, impact and finding."""
     df = ev.incidents
-    gaps = {g["question"]: g for g in ev.gaps}
     evidence_mask = np.zeros(len(df), bool)
     signals, metric_ev, answer_ev = [], [], []
     fired_weight = total_weight = 0.0
@@ -448,7 +440,8 @@ def order_key(r: dict[str, Any], position: int) -> tuple:
 def rank(catalog: Catalog, ev: Evidence, lang: str = "en") -> list[dict[str, Any]]:
     """Every risk of the catalog assessed and ordered; the first three with evidence are the top."""
     flags = ev.flags()
-    assessed = [assess_risk(r, ev, flags, catalog, lang) for r in catalog.risks]
+    gaps = {g["question"]: g for g in ev.gaps}
+    assessed = [assess_risk(r, ev, flags, gaps, catalog, lang) for r in catalog.risks]
     ordered = [r for _, r in sorted(enumerate(assessed), key=lambda p: order_key(p[1], p[0]))]
     return number(ordered)
 

@@ -65,14 +65,14 @@ def main() -> None:
             print(f"  metrics over {n} incidents: {time.perf_counter() - t:.2f} s")
 
     from assess.analysis import analyse
-    from assess.report import render_assessment
+    from assess.report import render
 
     t = time.perf_counter()
     a = analyse(ROOT / "sample_engagement")
     t_data = time.perf_counter() - t
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
-        r = render_assessment(a, Path(d))
+        r = render(a, Path(d), "assessment")
         print(f"sample report: data {t_data:.2f} s, charts+layout+PDF "
               f"{time.perf_counter() - t:.2f} s, {r.pages} pages, peak RSS {peak_mb():.0f} MB")
 
