@@ -438,19 +438,123 @@ def format_plan(p: dict) -> str:
     return "\n".join(lines)
 
 
-def _not_yet(verb: str, issue: str) -> None:
-    raise UserError(f"`assess {verb}` is not available in this version yet ({issue}).")
+HOME = click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="ASSESS_HOME",
+                    default=Path("assess-home"), show_default=True,
+                    help="The web app's folder: assess.db, engagements/, uploads/ (env ASSESS_HOME).")
+
+
+def _database(home: Path):
+    """The web app's database, migrated to the current schema (SQLite in HOME or DATABASE_URL)."""
+    import os
+
+    from .web.db import Database, database_url
+
+    home.mkdir(parents=True, exist_ok=True)
+    db = Database(database_url(home, os.environ.get("DATABASE_URL")))
+    db.upgrade()
+    return db
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Start the web app (not available yet).
+@HOME
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes.")
+@click.option("--insecure-cookies", is_flag=True,
+              help="Allow the session cookie over plain http (local use without TLS).")
+def serve(home: Path, host: str, port: int, workers: int, insecure_cookies: bool) -> None:
+    """Start the web app under gunicorn (migrating the database first).
 
-    Example: assess serve --port 8000
+    Behind TLS in production; on a laptop over http://127.0.0.1 pass --insecure-cookies.
+
+    Example: assess serve --home ~/assess --port 8000 --insecure-cookies
     """
-    _not_yet("serve", "the web app is a later milestone")
+    import os
+
+    from gunicorn.app.base import BaseApplication
+
+    _database(home).dispose()
+    if insecure_cookies:
+        os.environ["ASSESS_INSECURE_COOKIES"] = "1"
+    os.environ["ASSESS_HOME"] = str(home.resolve())
+
+    class App(BaseApplication):
+        def load_config(self):
+            for key, value in {"bind": f"{host}:{port}", "workers": workers, "timeout": 120,
+                               "accesslog": "-", "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir()
+                               else None, "limit_request_line": 8190}.items():
+                if value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self):
+            from .web import create_app
+
+            return create_app(home)
+
+    click.echo(f"assess web app on http://{host}:{port}/ (home {home.resolve()}, {workers} workers)")
+    App().run()
+
+
+@main.group()
+def user() -> None:
+    """Consultant accounts of the web app."""
+
+
+@user.command("create")
+@HOME
+@click.argument("email")
+@click.option("--name", required=True, help="Full name, shown in the app.")
+@click.password_option(help="Password (asked twice when omitted); at least 10 characters.")
+def user_create(home: Path, email: str, name: str, password: str) -> None:
+    """Create a consultant account (the first one is always made here).
+
+    Example: assess user create camille@northbeam.io --name "Camille Laurent"
+    """
+    from .web.auth import create_user
+
+    try:
+        create_user(_database(home), email, name, password)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"Account created for {email.strip().lower()}.")
+
+
+@main.group()
+def db() -> None:
+    """The web app's database."""
+
+
+@db.command("upgrade")
+@HOME
+def db_upgrade(home: Path) -> None:
+    """Apply the database migrations (Alembic); safe to run again.
+
+    Example: assess db upgrade --home ~/assess
+    """
+    database = _database(home)
+    click.echo(f"Database at revision {database.revision()} ({database.url.split('@')[-1]}).")
+
+
+@main.command()
+@HOME
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Archive to write (default: HOME/backups/assess-backup-<UTC time>.tar.gz).")
+def backup(home: Path, out: Path | None) -> None:
+    """Back up the web app: a consistent copy of the database and every engagement folder.
+
+    SQLite is copied with its online backup API (safe while the app runs); with DATABASE_URL on
+    PostgreSQL, pg_dump writes the dump into the archive.
+
+    Example: assess backup --home ~/assess --out /backups/assess.tar.gz
+    """
+    from .web.backup import make_backup
+
+    try:
+        path = make_backup(home, out)
+    except RuntimeError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"Backup written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 @main.command()

@@ -344,3 +344,37 @@ def init_engagement(root: str | Path, client: str = "New client", consultant: st
 def yaml_scalar(value: str) -> str:
     """A string as a one-line YAML scalar, quoted where YAML would misread it."""
     return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+
+
+def read_settings(root: str | Path) -> dict[str, Any]:
+    """engagement.yaml as a plain mapping (for editing)."""
+    data = yaml.safe_load((Path(root) / "engagement.yaml").read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def save_settings(root: str | Path, updates: dict[str, Any]) -> Engagement:
+    """Set dotted keys of engagement.yaml (None removes a key), validate, then write atomically.
+
+    Nothing is written when the result would not load: the error names the key, as for a
+    hand-edited file. Comments of the original file are not kept.
+    """
+    root = Path(root)
+    data = read_settings(root)
+    for dotted, value in updates.items():
+        *parents, leaf = dotted.split(".")
+        node = data
+        for key in parents:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        if value is None or value == "":
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value
+    engagement = parse_engagement(data, root)
+    text = "# Written by assess (web app settings); the keys are described in docs/engagement-format.md\n"
+    text += yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    tmp = root / "engagement.yaml.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(root / "engagement.yaml")
+    return engagement

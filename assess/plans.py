@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import risks
 from .formatting import fmt_value
 
@@ -470,3 +472,83 @@ def build(ranking: list[dict[str, Any]], catalog: risks.Catalog, library: Librar
     return {"start_date": start.isoformat(), "language": lang,
             "top_risks": [r["id"] for r in top], "reset_plan": weeks, "roadmap": roadmap,
             "actions": actions, "overridden": not o.empty, "warnings": warnings}
+
+
+# --- editing the overrides (the web app's plan editor) -------------------------------------------
+
+
+def read_overrides_data(root: Path) -> dict[str, Any]:
+    path = Path(root) / OVERRIDES
+    data = risks.read_yaml(path) if path.is_file() else None
+    return data if isinstance(data, dict) else {}
+
+
+def save_overrides(root: Path, data: dict[str, Any], catalog: risks.Catalog, library: Library) -> None:
+    """Validate then write overrides.yaml atomically; nothing is written when it would not load."""
+    problems = validate_overrides(data, OVERRIDES, catalog, library)
+    if problems:
+        raise risks.CatalogError("\n".join(problems))
+    text = ("# The consultant's decisions on the risks and the plan (format: docs/risks.md).\n"
+            "# Written by the assess web app's plan editor; hand edits are kept.\n")
+    text += yaml.safe_dump(_prune(data), sort_keys=False, allow_unicode=True, default_flow_style=False)
+    path = Path(root) / OVERRIDES
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _prune(node: Any) -> Any:
+    """Drop empty lists and mappings so the file stays readable."""
+    if isinstance(node, dict):
+        out = {k: _prune(v) for k, v in node.items()}
+        return {k: v for k, v in out.items() if v not in ({}, [], None)}
+    return node
+
+
+def _toggle(ids: list[str], item: str, on: bool) -> list[str]:
+    ids = [i for i in ids if i != item]
+    return ids + [item] if on else ids
+
+
+def edit_overrides(root: Path, catalog: risks.Catalog, library: Library, *,
+                   owner: tuple[str, str | None] | None = None,
+                   action: str | None = None, drop: bool | None = None, pin: bool | None = None,
+                   edit: dict[str, Any] | None = None,
+                   risk: str | None = None, risk_drop: bool | None = None) -> dict[str, Any]:
+    """One decision of the consultant, applied to overrides.yaml: a role's owner, an action
+    dropped/pinned/edited (an edit value of None or "" clears that field), a risk dropped.
+    Returns the new overrides data. Custom actions (`add`) are edited in place."""
+    data = read_overrides_data(root)
+    if owner is not None:
+        role, person = owner
+        owners = dict(data.get("owners") or {})
+        if person:
+            owners[role] = person
+        else:
+            owners.pop(role, None)
+        data["owners"] = owners
+    if action is not None:
+        asec = dict(data.get("actions") or {})
+        if drop is not None:
+            asec["drop"] = _toggle(list(asec.get("drop") or []), action, drop)
+        if pin is not None:
+            asec["pin"] = _toggle(list(asec.get("pin") or []), action, pin)
+        if edit:
+            added = [a for a in asec.get("add") or [] if a.get("id") == action]
+            target = added[0] if added else dict((asec.get("edit") or {}).get(action) or {})
+            for key, value in edit.items():
+                if value is None or value == "":
+                    target.pop(key, None)
+                else:
+                    target[key] = value
+            if not added:
+                edits = dict(asec.get("edit") or {})
+                edits[action] = target
+                asec["edit"] = edits
+        data["actions"] = asec
+    if risk is not None and risk_drop is not None:
+        rsec = dict(data.get("risks") or {})
+        rsec["drop"] = _toggle(list(rsec.get("drop") or []), risk, risk_drop)
+        data["risks"] = rsec
+    save_overrides(root, data, catalog, library)
+    return data

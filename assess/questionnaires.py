@@ -404,3 +404,20 @@ def score_engagement(root: Path, threshold: float = PERCEPTION_THRESHOLD) -> dic
         "perception_gaps": perception_gaps(results, threshold),
         "perception_threshold": threshold,
     }
+
+
+def write_answers(path: Path, answers: AnswerSet, header: str | None = None) -> None:
+    """Write an answer file (the format `read_answers` reads), atomically."""
+    doc: dict[str, Any] = {"questionnaire": answers.questionnaire,
+                           "respondent": {"name": answers.name, "role": answers.role},
+                           "language": answers.language}
+    if answers.answered_at:
+        doc["answered_at"] = answers.answered_at
+    doc["answers"] = {qid: {k: v for k, v in entry.items() if v not in (None, "")}
+                      for qid, entry in answers.answers.items()}
+    text = f"# {header}\n" if header else ""
+    text += yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -175,16 +175,17 @@ def _write_manifest(engagement: Engagement, entries: list[dict[str, Any]]) -> No
     tmp.replace(engagement.path(MANIFEST))
 
 
-def _store_raw(engagement: Engagement, path: Path, kind: str, digest: str) -> str:
+def _store_raw(engagement: Engagement, path: Path, kind: str, digest: str, name: str | None = None) -> str:
     """Copy the export into incidents/ or deploys/ unchanged; never overwrite another file."""
     folder = engagement.path(kind)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
+    target = folder / Path(name or path.name).name
+    path_stem, suffix = target.stem, target.suffix
     n = 2
     while target.exists():
         if sha256(target) == digest:
             return str(target.relative_to(engagement.root))
-        target = folder / f"{path.stem}-{n}{path.suffix}"
+        target = folder / f"{path_stem}-{n}{suffix}"
         n += 1
     if path.resolve() != target.resolve():
         shutil.copyfile(path, target)
@@ -215,19 +216,19 @@ def _compare(before: pd.DataFrame, after: pd.DataFrame) -> tuple[int, int, int]:
     return int((~known).sum()), len(common) - same, same
 
 
-def import_file(engagement: Engagement, path: Path, fmt: str | None = None,
-                strict: bool = False, options: dict[str, Any] | None = None) -> ImportReport:
-    """Import one export: read, validate, store the raw file and record it in the manifest.
-
-    `options` are what the file itself cannot say: `date_order` (dmy/mdy), `service` (for a git
-    log) and `column_map` (canonical field -> column, for generic CSV/XLSX). They are recorded
-    with the import so that the file is always re-read the same way.
-    """
+def preview_file(engagement: Engagement, path: Path, fmt: str | None = None,
+                 options: dict[str, Any] | None = None) -> tuple[ImportReport, pd.DataFrame]:
+    """Read and validate one export without changing the engagement: the report (what an import
+    would do, rejected rows included) and the mapped rows. `options` is completed in place (a
+    generic table's full column mapping)."""
     path = Path(path)
     if not path.is_file():
         raise ImportError_(f"{path}: no such file")
-    options = {k: v for k, v in (options or {}).items() if k in OPTION_KEYS and v}
-    reader, header = _choose_reader(engagement, path, fmt, options)
+    if options is None:
+        options = {}
+    for key in [k for k in options if k not in OPTION_KEYS or not options[k]]:
+        del options[key]
+    reader, _header = _choose_reader(engagement, path, fmt, options)
     result = reader.read(path, context_for(reader.name, engagement, options))
     frame = result.frame.drop_duplicates("key", keep="last")
     duplicates = len(result.frame) - len(frame)
@@ -238,30 +239,49 @@ def import_file(engagement: Engagement, path: Path, fmt: str | None = None,
         rows_read=result.rows_read, imported=len(frame), rejected=result.problems,
         notes=result.notes, missing=_missing_shares(frame, reader.kind),
     )
-    if strict and result.problems:
+    before = load_table(engagement, reader.kind)
+    report.new, report.updated, report.unchanged = _compare(before, frame)
+    return report, frame
+
+
+def import_file(engagement: Engagement, path: Path, fmt: str | None = None,
+                strict: bool = False, options: dict[str, Any] | None = None,
+                name: str | None = None) -> ImportReport:
+    """Import one export: read, validate, store the raw file and record it in the manifest.
+
+    `options` are what the file itself cannot say: `date_order` (dmy/mdy), `service` (for a git
+    log) and `column_map` (canonical field -> column, for generic CSV/XLSX). They are recorded
+    with the import so that the file is always re-read the same way. `name` is the file name to
+    keep the raw copy under (default: the file's own name; the web app passes the uploaded name).
+    """
+    path = Path(path)
+    options = dict(options or {})
+    report, _frame = preview_file(engagement, path, fmt, options)
+    if name:
+        report.file = name
+    if strict and report.rejected:
         report.committed = False
         report.imported = 0
         return report
-    before = load_table(engagement, reader.kind)
-    report.new, report.updated, report.unchanged = _compare(before, frame)
     digest = sha256(path)
     entries = read_manifest(engagement)
     if any(e["sha256"] == digest for e in entries):
         report.already_imported = True
         report.stored_as = next(e["file"] for e in entries if e["sha256"] == digest)
         return report
-    report.stored_as = _store_raw(engagement, path, reader.kind, digest)
+    report.stored_as = _store_raw(engagement, path, report.kind, digest, name)
     entry = {
-        "file": report.stored_as, "format": reader.name, "kind": reader.kind, "sha256": digest,
+        "file": report.stored_as, "format": report.format, "kind": report.kind, "sha256": digest,
         "imported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "encoding": result.encoding, "rows_read": result.rows_read,
-        "rows_imported": len(frame), "rows_rejected": len(result.problems),
+        "encoding": report.encoding, "rows_read": report.rows_read,
+        "rows_imported": report.imported, "rows_rejected": len(report.rejected),
     }
     if options:
         entry["options"] = options
     entries.append(entry)
     _write_manifest(engagement, entries)
-    if header is not None:
+    if report.format in importers.GENERIC:
+        header = importers.READERS[report.format].header(path)
         _save_column_mapping(engagement, header, options["column_map"])
     return report
 

@@ -1,0 +1,159 @@
+"""The assess web app: the consultant's workspace, the intake interview, the client's
+self-assessment, imports, the dashboard and the reports.
+
+`create_app(home)` builds it; `assess serve` runs it under gunicorn. The domain core (import,
+metrics, risks, plans, reports) knows nothing of Flask: the blueprints are thin layers over it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from .db import Database, database_url, head_revision
+from .service import Workspace
+
+csrf = CSRFProtect()
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+MAX_UPLOAD_MB = 25
+
+
+def secret_key(home: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in HOME (mode 600), so
+    every worker process and every restart signs sessions with the same key."""
+    if os.environ.get("ASSESS_SECRET_KEY"):
+        return os.environ["ASSESS_SECRET_KEY"]
+    path = home / "secret_key"
+    if not path.exists():
+        import secrets
+
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(home: str | Path | None = None, db_url: str | None = None,
+               config: dict[str, Any] | None = None) -> Flask:
+    home = Path(home or os.environ.get("ASSESS_HOME") or "assess-home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key(home),
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_MB * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("ASSESS_INSECURE_COOKIES") != "1",
+        SESSION_COOKIE_NAME="assess_session",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=3600,
+        LOGIN_LIMIT=5,            # failures per e-mail address within LOGIN_WINDOW
+        LOGIN_IP_LIMIT=30,        # failures per client address within LOGIN_WINDOW
+        LOGIN_WINDOW=dt.timedelta(minutes=15),
+        LINK_DAYS=14,             # a self-assessment link's default lifetime
+        TRUST_PROXY=os.environ.get("ASSESS_TRUST_PROXY") == "1",
+    )
+    app.config.update(config or {})
+    if app.config["TRUST_PROXY"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    db = Database(db_url or database_url(home, os.environ.get("DATABASE_URL")))
+    if db.revision() != head_revision():
+        raise RuntimeError(f"the database at {db.url} is not at the current schema: "
+                           "run `assess db upgrade` (assess serve does it for you)")
+    app.extensions["assess"] = Workspace(home=home, db=db)
+    csrf.init_app(app)
+
+    from . import auth, dashboard, engagements, imports, interview, reports
+
+    for bp in (auth.bp, engagements.bp, interview.bp, imports.bp, dashboard.bp, reports.bp):
+        app.register_blueprint(bp)
+    app.jinja_env.globals["progress_pct"] = lambda done, total: round(100 * done / total) if total else 0
+    from ..formatting import fmt_minutes, fmt_number, fmt_pct
+
+    def _known(v):
+        return None if v is None or v != v else v  # None and NaN read "n/a"
+
+    app.jinja_env.filters.update(minutes=lambda v: fmt_minutes(_known(v)),
+                                 num=lambda v, d=0: fmt_number(_known(v), d),
+                                 pct=lambda v, d=0: fmt_pct(_known(v), d))
+
+    @app.teardown_appcontext
+    def close_session(_exc):
+        s = g.pop("db", None)
+        if s is not None:
+            s.close()
+
+    @app.after_request
+    def security_headers(resp):
+        h = resp.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h["X-Content-Type-Options"] = "nosniff"
+        h["X-Frame-Options"] = "DENY"
+        h["Referrer-Policy"] = "no-referrer"  # a self-assessment link never leaks in a Referer
+        h["Cross-Origin-Opener-Policy"] = "same-origin"
+        h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if app.config["SESSION_COOKIE_SECURE"]:
+            h["Strict-Transport-Security"] = "max-age=31536000"
+        if request.endpoint not in ("static", "plotly_js"):
+            h.setdefault("Cache-Control", "no-store")
+        return resp
+
+    def wants_json() -> bool:
+        return request.is_json or request.accept_mimetypes.best == "application/json"
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        if wants_json():
+            return jsonify(error="csrf", message="The page's security token expired; a new one is "
+                           "fetched and your answers are sent again."), 400
+        handler = interview.csrf_recovery()
+        if handler is not None:
+            return handler
+        return render_template("error.html", code=400, title="This form has expired",
+                               message="For your security the form expired. Go back, reload the page "
+                               "and submit it again."), 400
+
+    @app.errorhandler(413)
+    def too_large(_exc):
+        msg = (f"That file is larger than {MAX_UPLOAD_MB} MB, the most this server accepts. "
+               "Export a shorter period (90 days is enough), or split the file.")
+        if wants_json():
+            return jsonify(error="too_large", message=msg), 413
+        return render_template("error.html", code=413, title="File too large", message=msg), 413
+
+    @app.errorhandler(404)
+    def not_found(_exc):
+        if wants_json():
+            return jsonify(error="not_found"), 404
+        return render_template("error.html", code=404, title="Not found",
+                               message="There is nothing here, or it is not yours to see."), 404
+
+    @app.errorhandler(429)
+    def too_many(exc):
+        return render_template("error.html", code=429, title="Too many attempts",
+                               message=exc.description), 429
+
+    @app.get("/static/vendor/plotly.min.js")
+    def plotly_js():
+        """plotly.js from the installed plotly package: served by the app, never from a CDN."""
+        from flask import send_file
+
+        from ..charts import _plotlyjs
+
+        return send_file(_plotlyjs(), mimetype="text/javascript", max_age=86400)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"ok": True}
+
+    return app

@@ -1,0 +1,211 @@
+"""The dashboard: baseline metrics with interactive charts, the incident list with filters, the
+risks with their evidence, and the plan and roadmap, editable (each edit is one decision written
+to overrides.yaml through the domain's plan functions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import plotly.io as pio
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+
+from .. import plans, risks
+from ..charts import report_figures
+from ..engagement import EngagementError
+from .auth import db_session, login_required, ws
+from .db import Answer, Respondent
+from .engagements import engagement_or_404
+from .interview import progress, questionnaire
+from .service import analysed
+
+bp = Blueprint("dashboard", __name__)
+PAGE = 50
+
+
+def _analysed(row):
+    s = db_session()
+    return analysed(ws(), s, row)
+
+
+def chart_json(fig) -> Markup:
+    """A figure as JSON for a <script type="application/json"> block (no inline script: CSP)."""
+    text = pio.to_json(fig, validate=False).replace("</", "<\\/")
+    return Markup(text)
+
+
+def questionnaire_status(row) -> list[dict[str, Any]]:
+    s = db_session()
+    people = s.scalars(select(Respondent).where(Respondent.engagement_id == row.id)
+                       .order_by(Respondent.id)).all()
+    out = []
+    for r in people:
+        rows = s.scalars(select(Answer).where(Answer.respondent_id == r.id))
+        answers = {a.question_id: a.value for a in rows}
+        p = progress(questionnaire(r.questionnaire), answers)
+        out.append({"r": r, "progress": p, "state": r.link_state() if r.token_hash else None})
+    return out
+
+
+@bp.get("/e/<int:eid>")
+@login_required
+def overview(eid: int):
+    row = engagement_or_404(eid)
+    try:
+        a, j = _analysed(row)
+    except (EngagementError, risks.CatalogError) as exc:
+        return render_template("broken.html", row=row, error=str(exc)), 500
+    e = a.engagement
+    figures = report_figures(a.metrics, e.branding.primary_color, e.branding.accent_color)
+    charts = {name: chart_json(fig) for name, fig in figures.items()}
+    return render_template("overview.html", row=row, a=a, e=e, m=a.metrics, plan=j["plan"],
+                           top=[r for r in j["risks"] if r.get("top")][:3], charts=charts,
+                           people=questionnaire_status(row))
+
+
+def _filtered(frame, args) -> tuple[Any, dict[str, str]]:
+    f = {k: (args.get(k) or "").strip() for k in ("severity", "service", "month", "detection", "q")}
+    out = frame
+    if f["severity"]:
+        out = out[out["severity"] == f["severity"]]
+    if f["service"]:
+        out = out[out["service"] == f["service"]]
+    if f["month"]:
+        out = out[out["month"] == f["month"]]
+    if f["detection"]:
+        out = out[out["detection_source"] == f["detection"]]
+    if f["q"]:
+        needle = f["q"].lower()
+        text = (out["title"].fillna("") + " " + out["key"].fillna("") + " " + out["class"].fillna(""))
+        out = out[text.str.lower().str.contains(needle, regex=False)]
+    return out, f
+
+
+def _values(frame, col: str) -> list[str]:
+    return sorted(str(v) for v in frame[col].dropna().unique()) if col in frame else []
+
+
+@bp.get("/e/<int:eid>/incidents")
+@login_required
+def incidents(eid: int):
+    row = engagement_or_404(eid)
+    a, _j = _analysed(row)
+    frame = a.frame
+    if frame is None or frame.empty:
+        return render_template("incidents.html", row=row, rows=[], total=0, shown=0, filters={},
+                               options={}, page=1, pages=1, e=a.engagement)
+    sub, filters = _filtered(frame, request.args)
+    sub = sub.sort_values("start", ascending=False)
+    pages = max(1, -(-len(sub) // PAGE))
+    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    tz = a.engagement.tz
+    rows = []
+    for rec in sub.iloc[(page - 1) * PAGE: page * PAGE].to_dict("records"):
+        start = rec.get("start")
+        rows.append({
+            "key": rec["key"], "title": rec["title"], "severity": rec["severity"] or "",
+            "service": rec["service"] or "", "detection": rec["detection_source"] or "",
+            "started": start.tz_convert(tz).strftime("%Y-%m-%d %H:%M") if start is not None and start == start
+            else "", "ttr": rec.get("ttr"), "ttd": rec.get("ttd"), "class": rec.get("class") or "",
+            "postmortem": bool(rec.get("postmortem_at") == rec.get("postmortem_at")
+                               and rec.get("postmortem_at") is not None),
+        })
+    options = {"severity": _values(frame, "severity"), "service": _values(frame, "service"),
+               "month": _values(frame, "month"), "detection": _values(frame, "detection_source")}
+    return render_template("incidents.html", row=row, rows=rows, total=len(frame), shown=len(sub),
+                           filters=filters, options=options, page=page, pages=pages, e=a.engagement)
+
+
+@bp.get("/e/<int:eid>/risks")
+@login_required
+def risk_list(eid: int):
+    row = engagement_or_404(eid)
+    a, j = _analysed(row)
+    return render_template("risks.html", row=row, ranking=j["risks"], e=a.engagement)
+
+
+@bp.get("/e/<int:eid>/plan")
+@login_required
+def plan(eid: int):
+    row = engagement_or_404(eid)
+    a, j = _analysed(row)
+    catalog, library = plans.load_catalogs(a.engagement.root)
+    overrides = plans.read_overrides_data(a.engagement.root)
+    lang = a.engagement.language
+    in_plan = {x["id"] for x in j["plan"]["actions"]}
+    dropped = set((overrides.get("actions") or {}).get("drop") or [])
+    available = [(aid, act.title.get(lang) or act.title["en"]) for aid, act in library.actions.items()
+                 if aid not in in_plan]
+    roles = [(rid, names.get(lang) or names["en"]) for rid, names in library.roles.items()]
+    return render_template("plan.html", row=row, plan=j["plan"], e=a.engagement, roles=roles,
+                           owners=overrides.get("owners") or {}, available=available, dropped=dropped,
+                           library=library, lang=lang)
+
+
+def _edit(row, **kwargs) -> None:
+    root = ws().folder(row)
+    catalog, library = plans.load_catalogs(root)
+    try:
+        plans.edit_overrides(root, catalog, library, **kwargs)
+        flash("Saved to overrides.yaml: the plan and the reports use it from now on.")
+    except risks.CatalogError as exc:
+        flash(f"Not saved: {exc}", "error")
+
+
+@bp.post("/e/<int:eid>/plan/actions/<aid>")
+@login_required
+def edit_action(eid: int, aid: str):
+    row = engagement_or_404(eid)
+    form = request.form
+    op = form.get("op", "edit")
+    if op == "drop":
+        _edit(row, action=aid, drop=True, pin=False)
+    elif op == "restore":
+        _edit(row, action=aid, drop=False)
+    elif op == "pin":
+        _edit(row, action=aid, pin=True, drop=False)
+    elif op == "unpin":
+        _edit(row, action=aid, pin=False)
+    else:
+        due = (form.get("due") or "").strip()
+        if due:
+            try:
+                dt.date.fromisoformat(due)
+            except ValueError:
+                flash(f"Not saved: {due!r} is not a date (expected YYYY-MM-DD).", "error")
+                return redirect(url_for("dashboard.plan", eid=eid) + f"#a-{aid}")
+        edit = {"owner": (form.get("owner") or "").strip()[:200], "due": due,
+                "note": (form.get("note") or "").strip()[:1000]}
+        if form.get("title", "").strip():
+            edit["title"] = form["title"].strip()[:300]
+        _edit(row, action=aid, edit=edit)
+    return redirect(url_for("dashboard.plan", eid=eid) + f"#a-{aid}")
+
+
+@bp.post("/e/<int:eid>/plan/pin")
+@login_required
+def pin_action(eid: int):
+    row = engagement_or_404(eid)
+    aid = request.form.get("aid", "")
+    _edit(row, action=aid, pin=True, drop=False)
+    return redirect(url_for("dashboard.plan", eid=eid) + f"#a-{aid}")
+
+
+@bp.post("/e/<int:eid>/plan/owners")
+@login_required
+def owners(eid: int):
+    row = engagement_or_404(eid)
+    role = request.form.get("role", "")
+    _edit(row, owner=(role, (request.form.get("person") or "").strip()[:200] or None))
+    return redirect(url_for("dashboard.plan", eid=eid) + "#owners")
+
+
+@bp.post("/e/<int:eid>/risks/<rid>")
+@login_required
+def edit_risk(eid: int, rid: str):
+    row = engagement_or_404(eid)
+    _edit(row, risk=rid, risk_drop=request.form.get("op") == "drop")
+    return redirect(url_for("dashboard.risk_list", eid=eid) + f"#r-{rid}")
+

@@ -1,0 +1,299 @@
+"""Engagements: the consultant's list, creating one, settings and branding, self-assessment
+links, and the engagement folder as a zip (export and import: nothing is locked in the database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import tempfile
+from pathlib import Path
+from zoneinfo import available_timezones
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from sqlalchemy import func, select
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from ..engagement import EngagementError, load_engagement, read_settings, save_settings
+from .auth import current_user, db_session, login_required, ws
+from .db import Answer, EngagementRow, ReportJob, Respondent, Upload, utcnow
+from .service import create_engagement, export_zip, import_folder, slugify, token_hash, unpack_zip
+
+bp = Blueprint("engagements", __name__)
+LANGS = [("en", "English"), ("fr", "Français")]
+COLOR = Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour as #RRGGBB.")
+LOGO_MAX = 1024 * 1024
+
+
+def timezones() -> list[tuple[str, str]]:
+    return [(z, z) for z in sorted(available_timezones()) if "/" in z or z == "UTC"]
+
+
+def engagement_or_404(eid: int) -> EngagementRow:
+    """The signed-in consultant's engagement, else 404 (never a hint that it exists)."""
+    row = db_session().get(EngagementRow, eid)
+    user = current_user()
+    if row is None or user is None or row.owner_id != user.id:
+        abort(404)
+    return row
+
+
+class EngagementForm(FlaskForm):
+    client = StringField("Client company", validators=[DataRequired(), Length(max=200)])
+    consultant = StringField("Consultant", validators=[DataRequired(), Length(max=200)])
+    firm = StringField("Firm", validators=[Optional(), Length(max=200)])
+    timezone = SelectField("Client's time zone", default="UTC")
+    window_end = DateField("Last day of the 90-day window", validators=[DataRequired()])
+    language = SelectField("Report language", choices=LANGS, default="en")
+    sla = DecimalField("SLA (monthly availability, %)", places=3, default=99.9,
+                       validators=[DataRequired(), NumberRange(min=50, max=100)])
+
+
+class SettingsForm(EngagementForm):
+    window_days = IntegerField("Window length (days)", default=90, validators=[NumberRange(min=1, max=3660)])
+    start_date = DateField("First day of the reset plan", validators=[Optional()])
+    primary_color = StringField("Primary colour", validators=[Optional(), COLOR])
+    accent_color = StringField("Accent colour", validators=[Optional(), COLOR])
+    logo = FileField("Client logo (SVG, PNG or JPG, up to 1 MB)",
+                     validators=[FileAllowed(["svg", "png", "jpg", "jpeg"], "SVG, PNG or JPG only.")])
+
+
+class LinkForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=[("founder", "Founder / CEO"), ("cto", "CTO"),
+                                        ("engineer", "Engineer"), ("support", "Support"),
+                                        ("product", "Product"), ("other", "Other")])
+    language = SelectField("Language", choices=LANGS, default="en")
+    days = IntegerField("Expires after (days)", default=14, validators=[NumberRange(min=1, max=90)])
+
+
+class ImportFolderForm(FlaskForm):
+    archive = FileField("Engagement folder as a .zip", validators=[FileRequired(), FileAllowed(["zip"])])
+
+
+@bp.get("/engagements")
+@login_required
+def index():
+    s = db_session()
+    rows = s.scalars(select(EngagementRow).where(EngagementRow.owner_id == current_user().id)
+                     .order_by(EngagementRow.created_at.desc())).all()
+    summary = {}
+    for row in rows:
+        try:
+            e = load_engagement(ws().folder(row))
+            summary[row.id] = {"window": f"{e.window_start:%d %b %Y} – {e.window_end:%d %b %Y}",
+                               "consultant": e.consultant, "ok": True}
+        except EngagementError as exc:
+            summary[row.id] = {"window": "", "consultant": "", "ok": False, "error": str(exc)}
+    form = EngagementForm(consultant=current_user().name,
+                          window_end=dt.date.today() - dt.timedelta(days=1))
+    form.timezone.choices = timezones()
+    return render_template("engagements.html", rows=rows, summary=summary, form=form,
+                           import_form=ImportFolderForm())
+
+
+@bp.post("/engagements")
+@login_required
+def create():
+    form = EngagementForm()
+    form.timezone.choices = timezones()
+    if not form.validate_on_submit():
+        return render_template("engagements.html", rows=[], summary={}, form=form,
+                               import_form=ImportFolderForm()), 400
+    try:
+        with ws().db.write() as s:
+            row = create_engagement(ws(), s, current_user().id, form.client.data.strip(),
+                                    form.consultant.data.strip(), (form.firm.data or "").strip() or None,
+                                    form.timezone.data, form.window_end.data,
+                                    {"language": form.language.data, "sla.target": float(form.sla.data)})
+            eid = row.id
+    except EngagementError as exc:
+        form.client.errors = [str(exc)]
+        return render_template("engagements.html", rows=[], summary={}, form=form,
+                               import_form=ImportFolderForm()), 400
+    flash("Engagement created. Start with the intake interview, then import the incident exports.")
+    return redirect(url_for("dashboard.overview", eid=eid))
+
+
+@bp.post("/engagements/import")
+@login_required
+def import_zip():
+    form = ImportFolderForm()
+    if not form.validate_on_submit():
+        flash("Choose a .zip of an engagement folder.", "error")
+        return redirect(url_for("engagements.index"))
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            folder = unpack_zip(form.archive.data.stream, Path(tmp))
+            with ws().db.write() as s:
+                row = import_folder(ws(), s, current_user().id, folder)
+                eid = row.id
+        except EngagementError as exc:
+            flash(f"Nothing was imported: {exc}", "error")
+            return redirect(url_for("engagements.index"))
+    flash("Engagement imported with its exports and answers.")
+    return redirect(url_for("dashboard.overview", eid=eid))
+
+
+@bp.get("/e/<int:eid>/export.zip")
+@login_required
+def export(eid: int):
+    row = engagement_or_404(eid)
+    with ws().db.write() as s:
+        buf = export_zip(ws(), s, row)
+    return send_file(buf, mimetype="application/zip", as_attachment=True,
+                     download_name=f"{row.folder}.zip")
+
+
+def _settings_form(row: EngagementRow) -> SettingsForm:
+    data = read_settings(ws().folder(row))
+    e = load_engagement(ws().folder(row))
+    form = SettingsForm(
+        client=e.client, consultant=e.consultant, firm=data.get("consultant", {}).get("firm", ""),
+        timezone=e.timezone, window_end=e.window_end, window_days=e.window_days, language=e.language,
+        sla=e.sla_target, start_date=e.start_date, primary_color=e.branding.primary_color,
+        accent_color=e.branding.accent_color)
+    form.timezone.choices = timezones()
+    return form
+
+
+@bp.route("/e/<int:eid>/settings", methods=["GET", "POST"])
+@login_required
+def settings(eid: int):
+    row = engagement_or_404(eid)
+    root = ws().folder(row)
+    form = SettingsForm() if request.method == "POST" else _settings_form(row)
+    form.timezone.choices = timezones()
+    if request.method == "POST" and form.validate_on_submit():
+        updates = {"client.name": form.client.data.strip(), "consultant.name": form.consultant.data.strip(),
+                   "consultant.firm": (form.firm.data or "").strip() or None,
+                   "timezone": form.timezone.data, "window.end": form.window_end.data.isoformat(),
+                   "window.days": form.window_days.data, "language": form.language.data,
+                   "sla.target": float(form.sla.data),
+                   "start_date": form.start_date.data.isoformat() if form.start_date.data else None,
+                   "branding.primary_color": form.primary_color.data or None,
+                   "branding.accent_color": form.accent_color.data or None}
+        logo = form.logo.data
+        if logo and getattr(logo, "filename", ""):
+            blob = logo.read(LOGO_MAX + 1)
+            if len(blob) > LOGO_MAX:
+                form.logo.errors = ["The logo must be at most 1 MB."]
+                return render_template("settings.html", row=row, form=form), 400
+            ext = Path(logo.filename).suffix.lower().replace(".jpeg", ".jpg")
+            (root / "branding").mkdir(exist_ok=True)
+            name = f"branding/logo-{secrets.token_hex(4)}{ext}"
+            (root / name).write_bytes(blob)
+            updates["branding.logo"] = name
+        try:
+            e = save_settings(root, updates)
+        except EngagementError as exc:
+            flash(f"Not saved: {exc}", "error")
+            return render_template("settings.html", row=row, form=form), 400
+        with ws().db.write() as s:
+            s.get(EngagementRow, row.id).client = e.client
+        flash("Settings saved.")
+        return redirect(url_for("engagements.settings", eid=eid))
+    status = 400 if request.method == "POST" else 200
+    return render_template("settings.html", row=row, form=form), status
+
+
+@bp.get("/e/<int:eid>/logo")
+@login_required
+def logo(eid: int):
+    row = engagement_or_404(eid)
+    e = load_engagement(ws().folder(row))
+    if not e.branding.logo:
+        abort(404)
+    resp = send_file(e.branding.logo)
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return resp
+
+
+# --- self-assessment links ----------------------------------------------------------------------
+
+
+@bp.route("/e/<int:eid>/links", methods=["GET", "POST"])
+@login_required
+def links(eid: int):
+    row = engagement_or_404(eid)
+    form = LinkForm(days=current_app.config["LINK_DAYS"])
+    new_link = session.pop("new_link", None)
+    if form.validate_on_submit():
+        token = secrets.token_urlsafe(32)
+        with ws().db.write() as s:
+            base = slugify(f"{form.role.data}-{form.name.data}", "respondent")
+            taken = set(s.scalars(select(Respondent.slug).where(Respondent.engagement_id == row.id)))
+            slug, n = base, 2
+            while slug in taken:
+                slug, n = f"{base}-{n}", n + 1
+            s.add(Respondent(engagement_id=row.id, questionnaire="self_assessment",
+                             name=form.name.data.strip(), role=form.role.data, language=form.language.data,
+                             slug=slug, token_hash=token_hash(token),
+                             expires_at=utcnow() + dt.timedelta(days=form.days.data)))
+        session["new_link"] = {"name": form.name.data.strip(),
+                               "url": url_for("interview.respondent_start", token=token, _external=True)}
+        return redirect(url_for("engagements.links", eid=eid))
+    s = db_session()
+    people = s.scalars(select(Respondent).where(Respondent.engagement_id == row.id,
+                                                Respondent.questionnaire == "self_assessment")
+                       .order_by(Respondent.created_at)).all()
+    counts = dict(s.execute(select(Answer.respondent_id, func.count()).where(
+        Answer.respondent_id.in_([p.id for p in people])).group_by(Answer.respondent_id)).all())
+    return render_template("links.html", row=row, form=form, people=people, counts=counts,
+                           new_link=new_link, now=utcnow())
+
+
+def _respondent_or_404(row: EngagementRow, rid: int) -> Respondent:
+    r = db_session().get(Respondent, rid)
+    if r is None or r.engagement_id != row.id or r.questionnaire != "self_assessment":
+        abort(404)
+    return r
+
+
+@bp.post("/e/<int:eid>/links/<int:rid>/revoke")
+@login_required
+def revoke(eid: int, rid: int):
+    row = engagement_or_404(eid)
+    r = _respondent_or_404(row, rid)
+    with ws().db.write() as s:
+        s.get(Respondent, r.id).revoked_at = utcnow()
+    flash(f"The link for {r.name} is revoked: it no longer opens the form. Their answers are kept.")
+    return redirect(url_for("engagements.links", eid=eid))
+
+
+@bp.post("/e/<int:eid>/links/<int:rid>/renew")
+@login_required
+def renew(eid: int, rid: int):
+    """A new link for the same respondent (the old one stops working); answers are kept."""
+    row = engagement_or_404(eid)
+    r = _respondent_or_404(row, rid)
+    token = secrets.token_urlsafe(32)
+    with ws().db.write() as s:
+        live = s.get(Respondent, r.id)
+        live.token_hash, live.revoked_at = token_hash(token), None
+        live.expires_at = utcnow() + dt.timedelta(days=current_app.config["LINK_DAYS"])
+    session["new_link"] = {"name": r.name,
+                           "url": url_for("interview.respondent_start", token=token, _external=True)}
+    return redirect(url_for("engagements.links", eid=eid))
+
+
+def engagement_counts(row: EngagementRow) -> dict[str, int]:
+    s = db_session()
+    return {
+        "uploads": s.scalar(select(func.count()).select_from(Upload).where(Upload.engagement_id == row.id)),
+        "reports": s.scalar(select(func.count()).select_from(ReportJob)
+                            .where(ReportJob.engagement_id == row.id)),
+    }

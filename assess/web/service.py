@@ -1,0 +1,287 @@
+"""What the web app does with engagements, without Flask: create and import engagement folders,
+write the database's answers into the folder (so the domain core reads them as it reads a
+hand-made folder), export a folder as a zip, analyse with a cache, and run report jobs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import threading
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import analysis, questionnaires
+from ..engagement import EngagementError, init_engagement, load_engagement, save_settings
+from .db import Answer, Database, EngagementRow, ReportJob, Respondent, upsert_answer, utcnow
+
+ZIP_MAX_FILES = 2000
+ZIP_MAX_BYTES = 200 * 1024 * 1024
+JOB_STALE = dt.timedelta(minutes=30)  # a job running longer than this was interrupted
+REPORT_SECONDS = 600  # a report job's subprocess is stopped after this
+
+
+def slugify(text: str, fallback: str = "item") -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+    return slug or fallback
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class Workspace:
+    """HOME holds assess.db (SQLite), engagements/ (one folder each) and uploads/."""
+
+    home: Path
+    db: Database
+
+    @property
+    def engagements(self) -> Path:
+        return self.home / "engagements"
+
+    @property
+    def uploads(self) -> Path:
+        return self.home / "uploads"
+
+    def folder(self, row: EngagementRow) -> Path:
+        return self.engagements / row.folder
+
+    def new_folder(self, client: str) -> str:
+        self.engagements.mkdir(parents=True, exist_ok=True)
+        while True:
+            name = f"{slugify(client, 'client')}-{secrets.token_hex(3)}"
+            if not (self.engagements / name).exists():
+                return name
+
+
+# --- engagements -------------------------------------------------------------------------------
+
+
+def create_engagement(ws: Workspace, s: Session, owner_id: int, client: str, consultant: str,
+                      firm: str | None, timezone: str, end: dt.date,
+                      settings: dict[str, Any] | None = None) -> EngagementRow:
+    name = ws.new_folder(client)
+    root = ws.engagements / name
+    try:
+        init_engagement(root, client=client, consultant=consultant, firm=firm, timezone=timezone, end=end)
+        if settings:
+            save_settings(root, settings)
+    except EngagementError:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    row = EngagementRow(owner_id=owner_id, client=client, folder=name)
+    s.add(row)
+    s.flush()
+    s.add(Respondent(engagement_id=row.id, questionnaire="intake", name=consultant, role="consultant",
+                     language=load_engagement(root).language, slug="intake"))
+    return row
+
+
+def import_folder(ws: Workspace, s: Session, owner_id: int, source: Path) -> EngagementRow:
+    """Copy an engagement folder in, and its answer files into the database."""
+    engagement = load_engagement(source)  # refuse anything that does not load
+    name = ws.new_folder(engagement.client)
+    root = ws.engagements / name
+    shutil.copytree(source, root)
+    row = EngagementRow(owner_id=owner_id, client=engagement.client, folder=name)
+    s.add(row)
+    s.flush()
+    sets = questionnaires.engagement_answers(root)
+    if not any(a.questionnaire == "intake" for a in sets):
+        s.add(Respondent(engagement_id=row.id, questionnaire="intake", name=engagement.consultant,
+                         role="consultant", language=engagement.language, slug="intake"))
+    for a in sets:
+        slug = "intake" if a.questionnaire == "intake" else Path(a.file).stem
+        r = Respondent(engagement_id=row.id, questionnaire=a.questionnaire or "self_assessment",
+                       name=a.name, role=a.role, language=a.language if a.language in ("en", "fr") else "en",
+                       slug=slug, submitted_at=utcnow() if a.questionnaire != "intake" else None)
+        s.add(r)
+        s.flush()
+        for qid, entry in a.answers.items():
+            upsert_answer(s, r.id, qid, entry.get("value"), entry.get("note"))
+    return row
+
+
+def unpack_zip(data: io.BytesIO | Path, target: Path) -> Path:
+    """Extract an uploaded engagement zip safely (no absolute or parent paths, bounded size) and
+    return the folder holding engagement.yaml."""
+    try:
+        zf = zipfile.ZipFile(data)
+    except zipfile.BadZipFile:
+        raise EngagementError("the upload is not a zip file") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > ZIP_MAX_FILES:
+            raise EngagementError(f"the zip holds {len(infos)} files; at most {ZIP_MAX_FILES} are accepted")
+        if sum(i.file_size for i in infos) > ZIP_MAX_BYTES:
+            raise EngagementError(f"the zip unpacks to more than {ZIP_MAX_BYTES // 2**20} MB")
+        for info in infos:
+            parts = Path(info.filename).parts
+            if info.filename.startswith(("/", "\\")) or ".." in parts or ":" in info.filename:
+                raise EngagementError(f"the zip entry {info.filename!r} points outside the folder")
+        zf.extractall(target)
+    found = sorted(target.rglob("engagement.yaml"), key=lambda p: len(p.parts))
+    if not found:
+        raise EngagementError("the zip holds no engagement.yaml (export a folder made by `assess init`)")
+    return found[0].parent
+
+
+def answer_sets(s: Session, engagement_id: int) -> list[tuple[Respondent, questionnaires.AnswerSet]]:
+    rows = s.scalars(select(Respondent).where(Respondent.engagement_id == engagement_id)
+                     .order_by(Respondent.id)).all()
+    out = []
+    for r in rows:
+        answers = s.scalars(select(Answer).where(Answer.respondent_id == r.id)
+                            .order_by(Answer.question_id)).all()
+        last = max((a.updated_at for a in answers), default=None)
+        out.append((r, questionnaires.AnswerSet(
+            file=f"{r.slug}.yaml", questionnaire=r.questionnaire, name=r.name, role=r.role,
+            language=r.language,
+            answered_at=last.replace(tzinfo=dt.UTC).isoformat() if last else None,
+            answers={a.question_id: {"value": a.value, "note": a.note} for a in answers})))
+    return out
+
+
+def sync_answers(ws: Workspace, s: Session, row: EngagementRow) -> None:
+    """Write the database's answers into the engagement folder (answers/intake.yaml and
+    answers/self/<respondent>.yaml): the folder is then complete for the CLI and the reports."""
+    root = ws.folder(row)
+    for r, a in answer_sets(s, row.id):
+        if not a.answers:
+            continue
+        path = root / "answers" / ("intake.yaml" if r.questionnaire == "intake" else f"self/{r.slug}.yaml")
+        questionnaires.write_answers(path, a, header="Written by the assess web app from its database.")
+
+
+def export_zip(ws: Workspace, s: Session, row: EngagementRow) -> io.BytesIO:
+    sync_answers(ws, s, row)
+    root = ws.folder(row)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not path.name.endswith(".tmp"):
+                zf.write(path, Path(row.folder) / path.relative_to(root))
+    buf.seek(0)
+    return buf
+
+
+# --- analysis, cached per folder state ---------------------------------------------------------
+
+_cache: dict[int, tuple[tuple, Any]] = {}
+_cache_lock = threading.Lock()
+
+
+def fingerprint(root: Path) -> tuple:
+    """Changes whenever a file of the folder (settings, exports, answers, overrides) changes."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != "reports"]
+        for f in filenames:
+            st = os.stat(os.path.join(dirpath, f))
+            out.append((dirpath, f, st.st_mtime_ns, st.st_size))
+    return tuple(sorted(out))
+
+
+def analysed(ws: Workspace, s: Session, row: EngagementRow) -> tuple[analysis.Analysis, dict[str, Any]]:
+    """(analysis, judgement) of an engagement, recomputed only when its folder changed."""
+    sync_answers(ws, s, row)
+    root = ws.folder(row)
+    key = fingerprint(root)
+    with _cache_lock:
+        hit = _cache.get(row.id)
+        if hit and hit[0] == key:
+            return hit[1]
+    a = analysis.analyse(root)
+    result = (a, analysis.judgement(a))
+    with _cache_lock:
+        _cache[row.id] = (key, result)
+    return result
+
+
+# --- report jobs --------------------------------------------------------------------------------
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+REPORT_STEPS = (("assessment", "Assessment report"), ("due-diligence", "Due-diligence summary"))
+
+
+def reports_dir(ws: Workspace, row: EngagementRow, version: int) -> Path:
+    return ws.folder(row) / "reports" / f"v{version}"
+
+
+def queue_report(ws: Workspace, row: EngagementRow, language: str, archival: bool = True) -> int:
+    """Create the next report version and start rendering it in this process's worker thread."""
+    global _executor
+    with ws.db.write() as s:
+        s.flush()
+        sync_answers(ws, s, row)
+        last = s.scalar(select(ReportJob.version).where(ReportJob.engagement_id == row.id)
+                        .order_by(ReportJob.version.desc()).limit(1)) or 0
+        job = ReportJob(engagement_id=row.id, version=last + 1, language=language, archived=archival,
+                        status="queued", progress=0, stage="Queued")
+        s.add(job)
+        s.flush()
+        job_id = job.id
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assess-report")
+        _executor.submit(run_report, ws, job_id)
+    return job_id
+
+
+def _update(ws: Workspace, job_id: int, **fields: Any) -> None:
+    with ws.db.write() as s:
+        job = s.get(ReportJob, job_id)
+        for k, v in fields.items():
+            setattr(job, k, v)
+
+
+def run_report(ws: Workspace, job_id: int) -> None:
+    """Render each report in a subprocess (`assess report`): the CLI's own time limit and
+    memory are then the report's, and a crash cannot take the web worker down."""
+    with ws.db.session() as s:
+        job = s.get(ReportJob, job_id)
+        row = s.get(EngagementRow, job.engagement_id)
+        out = reports_dir(ws, row, job.version)
+        root, lang, archival = ws.folder(row), job.language, job.archived
+    files = []
+    try:
+        for i, (name, label) in enumerate(REPORT_STEPS):
+            _update(ws, job_id, status="running", stage=f"Rendering the {label.lower()}",
+                    progress=5 + 90 * i // len(REPORT_STEPS))
+            cmd = [sys.executable, "-m", "assess", "report", str(root), "--out", str(out),
+                   "--report", name, "--lang", lang]
+            if not archival:
+                cmd.append("--no-archival")
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=REPORT_SECONDS)
+            if done.returncode != 0:
+                raise RuntimeError((done.stderr or done.stdout).strip().splitlines()[-1]
+                                   if (done.stderr or done.stdout).strip() else f"{label} failed")
+            files += sorted(p.name for p in out.glob(f"*-{name}-{lang}.pdf"))
+        _update(ws, job_id, status="done", stage="Ready", progress=100, files=files, finished_at=utcnow())
+    except Exception as exc:  # the job records any failure for the user; nothing is re-raised
+        message = "the render took too long and was stopped" if isinstance(
+            exc, subprocess.TimeoutExpired) else str(exc)
+        _update(ws, job_id, status="failed", stage="Failed", message=message, finished_at=utcnow())
+
+
+def job_state(job: ReportJob, now: dt.datetime | None = None) -> str:
+    now = now or utcnow()
+    if job.status in ("queued", "running") and now - job.created_at > JOB_STALE:
+        return "interrupted"
+    return job.status
