@@ -481,11 +481,12 @@ def serve(home: Path, host: str, port: int, workers: int, insecure_cookies: bool
 
     class App(BaseApplication):
         def load_config(self):
-            for key, value in {"bind": f"{host}:{port}", "workers": workers, "timeout": 120,
-                               "accesslog": "-", "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir()
-                               else None, "limit_request_line": 8190}.items():
-                if value is not None:
-                    self.cfg.set(key, value)
+            settings = {"bind": f"{host}:{port}", "workers": workers, "timeout": 120, "accesslog": "-",
+                        "control_socket_disable": True, "limit_request_line": 8190}
+            if Path("/dev/shm").is_dir():
+                settings["worker_tmp_dir"] = "/dev/shm"
+            for key, value in settings.items():
+                self.cfg.set(key, value)
 
         def load(self):
             from .web import create_app

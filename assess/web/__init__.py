@@ -8,7 +8,9 @@ metrics, risks, plans, reports) knows nothing of Flask: the blueprints are thin 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,19 @@ def secret_key(home: Path) -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+@functools.cache
+def plotly_stylesheet() -> str:
+    from ..charts import _plotlyjs
+
+    text = _plotlyjs().read_text(encoding="utf-8")
+    rules = re.findall(r'"([XY][^"]*)":"([^"]*)"', text)
+    out = []
+    for selector, body in rules:
+        full = selector.replace("X", ".js-plotly-plot .plotly").replace("Y", ".plotly-notifier")
+        out.append(f"{full}{{{body}}}")
+    return "\n".join(out) + "\n"
 
 
 def create_app(home: str | Path | None = None, db_url: str | None = None,
@@ -104,7 +119,7 @@ def create_app(home: str | Path | None = None, db_url: str | None = None,
         h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if app.config["SESSION_COOKIE_SECURE"]:
             h["Strict-Transport-Security"] = "max-age=31536000"
-        if request.endpoint not in ("static", "plotly_js"):
+        if request.endpoint not in ("static", "plotly_js", "plotly_css"):
             h.setdefault("Cache-Control", "no-store")
         return resp
 
@@ -151,6 +166,14 @@ def create_app(home: str | Path | None = None, db_url: str | None = None,
         from ..charts import _plotlyjs
 
         return send_file(_plotlyjs(), mimetype="text/javascript", max_age=86400)
+
+    @app.get("/static/vendor/plotly.css")
+    def plotly_css():
+        """plotly.js's own style rules as a stylesheet, so that it never needs an inline <style>
+        (the strict CSP forbids those); read from the installed plotly.min.js, not copied."""
+        resp = app.response_class(plotly_stylesheet(), mimetype="text/css")
+        resp.cache_control.max_age = 86400
+        return resp
 
     @app.get("/healthz")
     def healthz():

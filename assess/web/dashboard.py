@@ -139,7 +139,9 @@ def plan(eid: int):
     available = [(aid, act.title.get(lang) or act.title["en"]) for aid, act in library.actions.items()
                  if aid not in in_plan]
     roles = [(rid, names.get(lang) or names["en"]) for rid, names in library.roles.items()]
-    return render_template("plan.html", row=row, plan=j["plan"], e=a.engagement, roles=roles,
+    edits = dict((overrides.get("actions") or {}).get("edit") or {})
+    edits.update({x["id"]: x for x in (overrides.get("actions") or {}).get("add") or []})
+    return render_template("plan.html", row=row, plan=j["plan"], e=a.engagement, roles=roles, edits=edits,
                            owners=overrides.get("owners") or {}, available=available, dropped=dropped,
                            library=library, lang=lang)
 
@@ -176,10 +178,14 @@ def edit_action(eid: int, aid: str):
             except ValueError:
                 flash(f"Not saved: {due!r} is not a date (expected YYYY-MM-DD).", "error")
                 return redirect(url_for("dashboard.plan", eid=eid) + f"#a-{aid}")
-        edit = {"owner": (form.get("owner") or "").strip()[:200], "due": due,
+        # only what the consultant changed: an untouched date or title stays computed
+        edit = {"owner": (form.get("owner") or "").strip()[:200],
                 "note": (form.get("note") or "").strip()[:1000]}
-        if form.get("title", "").strip():
-            edit["title"] = form["title"].strip()[:300]
+        if due != form.get("due_was", ""):
+            edit["due"] = due
+        title = (form.get("title") or "").strip()[:300]
+        if title and title != form.get("title_was", "").strip():
+            edit["title"] = title
         _edit(row, action=aid, edit=edit)
     return redirect(url_for("dashboard.plan", eid=eid) + f"#a-{aid}")
 

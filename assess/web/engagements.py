@@ -24,7 +24,7 @@ from flask import (
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..engagement import EngagementError, load_engagement, read_settings, save_settings
@@ -33,13 +33,19 @@ from .db import Answer, EngagementRow, ReportJob, Respondent, Upload, utcnow
 from .service import create_engagement, export_zip, import_folder, slugify, token_hash, unpack_zip
 
 bp = Blueprint("engagements", __name__)
-LANGS = [("en", "English"), ("fr", "Français")]
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+LANGS = choices([("en", "English"), ("fr", "Français")])
 COLOR = Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour as #RRGGBB.")
 LOGO_MAX = 1024 * 1024
 
 
 def timezones() -> list[tuple[str, str]]:
-    return [(z, z) for z in sorted(available_timezones()) if "/" in z or z == "UTC"]
+    return choices((z, z) for z in sorted(available_timezones()) if "/" in z or z == "UTC")
 
 
 def engagement_or_404(eid: int) -> EngagementRow:
@@ -73,9 +79,9 @@ class SettingsForm(EngagementForm):
 
 class LinkForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    role = SelectField("Role", choices=[("founder", "Founder / CEO"), ("cto", "CTO"),
-                                        ("engineer", "Engineer"), ("support", "Support"),
-                                        ("product", "Product"), ("other", "Other")])
+    role = SelectField("Role", choices=choices([("founder", "Founder / CEO"), ("cto", "CTO"),
+                                                ("engineer", "Engineer"), ("support", "Support"),
+                                                ("product", "Product"), ("other", "Other")]))
     language = SelectField("Language", choices=LANGS, default="en")
     days = IntegerField("Expires after (days)", default=14, validators=[NumberRange(min=1, max=90)])
 

@@ -21,7 +21,7 @@ from ..importers.base import ImportError_
 from ..importers.generic import FIELDS
 from .auth import db_session, login_required, ws
 from .db import EngagementRow, Upload
-from .engagements import engagement_or_404
+from .engagements import choices, engagement_or_404
 
 bp = Blueprint("imports", __name__)
 EXTENSIONS = (".csv", ".tsv", ".txt", ".json", ".xlsx", ".xlsm", ".xml", ".atom", ".rss", ".log", ".ndjson")
@@ -37,9 +37,9 @@ class UploadForm(FlaskForm):
     format = SelectField("Format", default="")
 
 
-def format_choices() -> list[tuple[str, str]]:
-    return [("", "Detect from the content")] + [(name, f"{name}: {r.description}")
-                                                 for name, r in importers.READERS.items()]
+def format_choices() -> list:
+    return choices([("", "Detect from the content")] + [(name, f"{name}: {r.description}")
+                                                        for name, r in importers.READERS.items()])
 
 
 def upload_or_404(row: EngagementRow, uid: int) -> Upload:

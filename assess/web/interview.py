@@ -107,6 +107,7 @@ def save(respondent: Respondent, items: list[dict[str, Any]]) -> tuple[list[str]
             live = s.get(Respondent, respondent.id)
             if live.started_at is None:
                 live.started_at = now
+        db_session().rollback()  # end the request's read snapshot: later reads see these answers
     return saved, errors
 
 
@@ -131,7 +132,8 @@ def form_items(qn: questionnaires.Questionnaire, section: int, form) -> list[dic
 
 
 def page(respondent: Respondent, section: int, urls: dict[str, str], posted=None,
-         message: str | None = None, status: int = 200, errors: dict[str, str] | None = None):
+         message: str | None = None, status: int = 200, errors: dict[str, str] | None = None,
+         row: EngagementRow | None = None):
     qn = questionnaire(respondent.questionnaire)
     if not 0 <= section < len(qn.sections):
         abort(404)
@@ -151,7 +153,7 @@ def page(respondent: Respondent, section: int, urls: dict[str, str], posted=None
         "questionnaire.html", respondent=respondent, qn=qn, lang=lang, section=section, sid=sid,
         title=title, rows=rows, progress=prog, sections=done, urls=urls, message=message,
         errors=errors or {}, notes_enabled=respondent.questionnaire == "intake",
-        csrf=generate_csrf()), status
+        csrf=generate_csrf(), row=row), status
 
 
 def progress_of_section(qn, i: int, values: dict[str, Any]) -> dict[str, Any]:
@@ -187,14 +189,15 @@ def json_answers(respondent: Respondent):
                    saved_at=utcnow().isoformat() + "Z"), (200 if not errors else 422)
 
 
-def post_section(respondent: Respondent, section: int, urls: dict[str, str], next_url, done_url):
+def post_section(respondent: Respondent, section: int, urls: dict[str, str], next_url, done_url,
+                 row: EngagementRow | None = None):
     qn = questionnaire(respondent.questionnaire)
     if not 0 <= section < len(qn.sections):
         abort(404)
     _saved, errors = save(respondent, form_items(qn, section, request.form))
     if errors:
         return page(respondent, section, urls, posted=request.form, status=400, errors=errors,
-                    message="Some answers were not saved: see the questions marked below.")
+                    message="Some answers were not saved: see the questions marked below.", row=row)
     if request.form.get("go") == "back" and section > 0:
         return redirect(next_url(section - 1))
     if section + 1 < len(qn.sections) and request.form.get("go") != "stay":
@@ -237,8 +240,8 @@ def section(eid: int, n: int):
     r = intake_of(row)
     if request.method == "POST":
         return post_section(r, n, intake_urls(eid), lambda i: url_for("interview.section", eid=eid, n=i),
-                            url_for("dashboard.overview", eid=eid, interview="done"))
-    return page(r, n, intake_urls(eid))
+                            url_for("dashboard.overview", eid=eid, interview="done"), row=row)
+    return page(r, n, intake_urls(eid), row=row)
 
 
 @bp.route("/e/<int:eid>/interview/answers.json", methods=["GET", "POST"])
@@ -353,7 +356,8 @@ def csrf_recovery():
         if current_user() is None:
             return None
         row = engagement_or_404(request.view_args["eid"])
-        return page(intake_of(row), n, intake_urls(row.id), posted=request.form, message=msg, status=400)
+        return page(intake_of(row), n, intake_urls(row.id), posted=request.form, message=msg, status=400,
+                    row=row)
     if request.endpoint == "interview.respondent_section":
         r = current_respondent()
         if r is not None:

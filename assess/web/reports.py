@@ -37,9 +37,7 @@ def index(eid: int):
         lang = request.form.get("language", "en")
         if lang not in ("en", "fr"):
             abort(400)
-        version = None
-        job_id = queue_report(ws(), row, lang, archival=request.form.get("archival", "1") == "1")
-        version = db_session().get(ReportJob, job_id).version
+        _job_id, version = queue_report(ws(), row, lang, archival=request.form.get("archival", "1") == "1")
         return redirect(url_for("reports.index", eid=eid, started=version))
     jobs = db_session().scalars(select(ReportJob).where(ReportJob.engagement_id == row.id)
                                 .order_by(ReportJob.version.desc())).all()

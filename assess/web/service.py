@@ -224,7 +224,7 @@ def reports_dir(ws: Workspace, row: EngagementRow, version: int) -> Path:
     return ws.folder(row) / "reports" / f"v{version}"
 
 
-def queue_report(ws: Workspace, row: EngagementRow, language: str, archival: bool = True) -> int:
+def queue_report(ws: Workspace, row: EngagementRow, language: str, archival: bool = True) -> tuple[int, int]:
     """Create the next report version and start rendering it in this process's worker thread."""
     global _executor
     with ws.db.write() as s:
@@ -236,12 +236,12 @@ def queue_report(ws: Workspace, row: EngagementRow, language: str, archival: boo
                         status="queued", progress=0, stage="Queued")
         s.add(job)
         s.flush()
-        job_id = job.id
+        job_id, version = job.id, job.version
     with _executor_lock:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assess-report")
         _executor.submit(run_report, ws, job_id)
-    return job_id
+    return job_id, version
 
 
 def _update(ws: Workspace, job_id: int, **fields: Any) -> None:

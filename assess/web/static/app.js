@@ -196,7 +196,7 @@ function drawCharts() {
     const data = JSON.parse(document.getElementById(div.dataset.chart).textContent);
     const layout = Object.assign({}, data.layout, { autosize: true, height: 320 });
     delete layout.width;
-    window.Plotly.newPlot(div, data.data, layout, { displaylogo: false, responsive: true });
+    window.Plotly.newPlot(div, data.data, layout, { displaylogo: false, displayModeBar: false, responsive: true });
   });
 }
 
