@@ -1,0 +1,268 @@
+"""The web app for real: `assess serve` (gunicorn, two workers) on loopback, driven by Debian's
+chromium through Playwright and by parallel HTTP clients."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import http.cookiejar
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import SAMPLE
+from .webutil import PASSWORD, make_home, zip_folder
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("live") / "home"
+    make_home(home).dispose()
+    port = free_port()
+    log = open(home / "server.log", "w")  # noqa: SIM115 (closed at teardown)
+    proc = subprocess.Popen([sys.executable, "-m", "assess", "serve", "--home", str(home), "--port", str(port),
+                             "--workers", "2", "--insecure-cookies"], stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "ASSESS_SECRET_KEY": ""})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError((home / "server.log").read_text()) from None
+            time.sleep(0.2)
+    yield {"base": base, "home": home}
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+class Http:
+    """A plain HTTP client with cookies (one per simulated browser)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar),
+                                                  NoRedirect())
+
+    def request(self, method: str, path: str, data: bytes | None = None, headers=None):
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers or {})
+        try:
+            with self.opener.open(req, timeout=30) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            body = exc.read()
+            exc.close()
+            return exc.code, body
+
+    def token(self) -> str:
+        return json.loads(self.request("GET", "/csrf-token")[1])["token"]
+
+    def form(self, path: str, fields: dict) -> int:
+        fields = {"csrf_token": self.token(), **fields}
+        body = urllib.parse.urlencode(fields).encode()
+        return self.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})[0]
+
+    def json(self, path: str, doc: dict, token: str):
+        return self.request("POST", path, json.dumps(doc).encode(),
+                            {"Content-Type": "application/json", "X-CSRFToken": token,
+                             "Accept": "application/json"})
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_login_rate_limit_holds_across_workers(server):
+    statuses = []
+    for _ in range(7):  # a new connection each time: gunicorn hands them to either worker
+        client = Http(server["base"])
+        statuses.append(client.form("/login", {"email": "bob@other.io", "password": "guess-guess"}))
+    assert statuses[:5] == [401] * 5 and statuses[5:] == [429, 429]
+
+
+def test_parallel_saves_of_one_questionnaire_lose_nothing(server):
+    import urllib.parse  # noqa: F401  (used by Http.form)
+
+    client = Http(server["base"])
+    assert client.form("/login", {"email": "alice@firm.io", "password": PASSWORD}) == 302
+    status = client.form("/engagements", {"client": "Parallel", "consultant": "Alice", "timezone": "UTC",
+                                          "window_end": "2026-10-31", "language": "en", "sla": "99.9"})
+    assert status == 302
+    eid = 1
+    from assess.questionnaires import load
+
+    questions = [q for q in load("intake").questions.values() if q.type in ("single", "text", "number")]
+    token = client.token()
+
+    def answer(q):
+        value = q.options[0]["value"] if q.type == "single" else (7 if q.type == "number" else f"text {q.id}")
+        status, body = client.json(f"/e/{eid}/interview/answers.json",
+                                   {"answers": [{"question": q.id, "value": value, "note": f"note {q.id}"}]},
+                                   token)
+        return status, q.id, value
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(answer, questions))
+    assert all(status == 200 for status, _, _ in results), results
+    status, body = client.request("GET", f"/e/{eid}/interview/answers.json", headers={"Accept": "application/json"})
+    saved = json.loads(body)["answers"]
+    assert len(questions) > 30
+    assert {qid: saved[qid]["value"] for _, qid, _ in results} == {qid: v for _, qid, v in results}
+    assert all(saved[q.id]["note"] == f"note {q.id}" for q in questions)
+
+
+# --- in a browser -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (make setup installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def signed_in(browser, server):
+    ctx = browser.new_context(accept_downloads=True)
+    page = ctx.new_page()
+    errors = []
+    # plotly.min.js bundles map libraries whose stylesheet it injects on load: the CSP blocks that
+    # (map charts are not used); every other CSP violation fails the test
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+            and not m.location.get("url", "").endswith("/plotly.min.js") else None)
+    page.goto(server["base"] + "/login")
+    page.fill("input[name=email]", "alice@firm.io")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url("**/engagements")
+    return ctx, page, errors
+
+
+def sample_engagement(page, server, tmp_path: Path) -> str:
+    if "Brightloop" not in page.content():
+        zpath = tmp_path / "sample.zip"
+        zpath.write_bytes(zip_folder(SAMPLE).getvalue())
+        page.set_input_files("input[name=archive]", str(zpath))
+        page.click("text=Import folder")
+        page.wait_for_url(re.compile(r".*/e/\d+$"))
+    else:
+        page.click("text=Brightloop")
+    return page.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_interview_is_saved_as_typed_and_resumed(browser, server, tmp_path):
+    ctx, page, errors = signed_in(browser, server)
+    eid = sample_engagement(page, server, tmp_path)
+    page.goto(f"{server['base']}/e/{eid}/interview/10")  # runbooks: the section left incomplete
+    fieldset = page.locator("fieldset.question").first
+    qid = fieldset.get_attribute("data-qid")
+    fieldset.locator("input[type=radio]").last.check()
+    fieldset.locator("textarea[name^=note]").fill("Said in the interview: no runbooks at all")
+    page.locator("[data-save-state]", has_text="saved at").wait_for()
+    ctx.close()  # the tab is closed without pressing Save
+    ctx, page, _ = signed_in(browser, server)
+    page.goto(f"{server['base']}/e/{eid}/interview/10")
+    again = page.locator(f"fieldset[data-qid='{qid}']")
+    assert again.locator("input[type=radio]").last.is_checked()
+    assert again.locator("textarea[name^=note]").input_value() == "Said in the interview: no runbooks at all"
+    # offline: the answer waits in the browser, then reaches the server when the page comes back
+    ctx.set_offline(True)
+    again.locator("input[type=radio]").first.check()
+    page.locator("[data-save-state]", has_text="Offline").wait_for()
+    page.close()
+    ctx.set_offline(False)
+    page = ctx.new_page()
+    page.goto(f"{server['base']}/e/{eid}/interview/10")
+    page.locator("[data-save-state]", has_text="saved at").wait_for()
+    page.reload()
+    assert page.locator(f"fieldset[data-qid='{qid}'] input[type=radio]").first.is_checked()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    page.screenshot(path=str(tmp_path / "interview.png"), full_page=True)
+    ctx.close()
+
+
+def test_self_assessment_through_a_link(browser, server, tmp_path):
+    ctx, page, _ = signed_in(browser, server)
+    eid = sample_engagement(page, server, tmp_path)
+    page.goto(f"{server['base']}/e/{eid}/links")
+    page.fill("input[name=name]", "Lea Fischer")
+    page.select_option("select[name=role]", "engineer")
+    page.select_option("select[name=language]", "fr")
+    page.click("text=Create link")
+    link = page.locator("input[data-copy]").input_value()
+    assert "/s/" in link
+    ctx.close()
+    staff = browser.new_context()
+    p = staff.new_page()
+    p.goto(link)
+    assert "Commencer" in p.content()
+    p.click("text=Commencer")
+    p.wait_for_url(re.compile(r".*/r/\d+$"))
+    assert "/s/" not in p.url  # the token left the address bar
+    for fs in p.locator("fieldset[data-type=scale]").all():
+        fs.locator(".dot").nth(2).click()
+    p.locator("fieldset[data-type=text] textarea").fill("Les déploiements du vendredi")
+    p.locator("[data-progress-text]", has_text="10 / 10").wait_for()  # the server counted all ten
+    p.click("text=Enregistrer et terminer")
+    p.click("text=Envoyer mes réponses")
+    assert "Merci" in p.content()
+    staff.close()
+
+
+def test_upload_with_a_rejected_row_then_download_a_report(browser, server, tmp_path):
+    ctx, page, errors = signed_in(browser, server)
+    page.fill("input[name=client]", "Upload Co")
+    page.fill("input[name=window_end]", "2026-10-31")
+    page.click("text=Create engagement")
+    page.wait_for_url(re.compile(r".*/e/\d+$"))
+    eid = page.url.rsplit("/", 1)[-1]
+    lines = (SAMPLE / "incidents" / "pagerduty_incidents_2026-08-03_2026-10-31.csv").read_text().splitlines()
+    bad = lines[2].split(",")
+    bad[8] = "yesterday"  # resolved_on
+    export = tmp_path / "pagerduty.csv"
+    export.write_text("\n".join([lines[0], lines[1], ",".join(bad), *lines[3:20]]) + "\n")
+    page.goto(f"{server['base']}/e/{eid}/imports")
+    page.set_input_files("input[name=file]", str(export))
+    page.click("text=Upload and preview")
+    assert "1 rejected row" in page.content()
+    assert "row 3, column 'resolved_on'" in page.locator("ul.rejected").inner_text()
+    page.click("text=Import 18 valid rows")
+    assert "18 incidents imported" in page.content()
+    page.goto(f"{server['base']}/e/{eid}")
+    page.wait_for_selector(".js-plotly-plot")  # the charts drew, with plotly.js from this server
+    page.goto(f"{server['base']}/e/{eid}/reports")
+    page.click("button:has-text('Generate')")
+    page.wait_for_selector("a.download", timeout=180_000)
+    with page.expect_download() as dl:
+        page.locator("a.download").first.click()
+    path = dl.value.path()
+    assert Path(path).read_bytes()[:5] == b"%PDF-"
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    ctx.close()
