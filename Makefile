@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DEBS   := chromium poppler-utils libharfbuzz-subset0 fonts-dejavu-core
+DEBS   := chromium poppler-utils libharfbuzz-subset0 fonts-dejavu-core postgresql
 OUT    ?= demo-output
 
-.PHONY: demo test test-fast bench bench-import bench-metrics bench-report lint setup system-deps sample clean
+.PHONY: demo test test-fast bench bench-import bench-metrics bench-report bench-web lint setup system-deps sample clean
 
 demo: setup  ## run the whole engagement on sample_engagement/ and write the PDF reports
 	$(BIN)/assess demo --out $(OUT)
@@ -25,6 +25,9 @@ bench-metrics: setup  ## metrics benchmark: all metrics over 1,000,000 incidents
 
 bench-report: setup  ## report benchmark: sample report vs a 12-page yardstick, 1,000 and 5,000 incidents
 	$(BIN)/python benchmarks/report_render.py
+
+bench-web: setup  ## web benchmark: page render times in-process, throughput under gunicorn on loopback
+	$(BIN)/python benchmarks/web_load.py
 
 bench-import: setup  ## import benchmark: 1,000,000 rows vs csv module and pyarrow
 	$(BIN)/python benchmarks/import_1m.py

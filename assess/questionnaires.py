@@ -417,6 +417,8 @@ def write_answers(path: Path, answers: AnswerSet, header: str | None = None) -> 
                       for qid, entry in answers.answers.items()}
     text = f"# {header}\n" if header else ""
     text += yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return  # unchanged: keep the file (and its modification time) as it is
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")

@@ -38,9 +38,24 @@ def server(tmp_path_factory):
     make_home(home).dispose()
     port = free_port()
     log = open(home / "server.log", "w")  # noqa: SIM115 (closed at teardown)
-    proc = subprocess.Popen([sys.executable, "-m", "assess", "serve", "--home", str(home), "--port", str(port),
-                             "--workers", "2", "--insecure-cookies"], stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "ASSESS_SECRET_KEY": ""})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "assess",
+            "serve",
+            "--home",
+            str(home),
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--insecure-cookies",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ASSESS_SECRET_KEY": ""},
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -63,8 +78,7 @@ class Http:
     def __init__(self, base: str):
         self.base = base
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar),
-                                                  NoRedirect())
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect())
 
     def request(self, method: str, path: str, data: bytes | None = None, headers=None):
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers or {})
@@ -85,9 +99,12 @@ class Http:
         return self.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})[0]
 
     def json(self, path: str, doc: dict, token: str):
-        return self.request("POST", path, json.dumps(doc).encode(),
-                            {"Content-Type": "application/json", "X-CSRFToken": token,
-                             "Accept": "application/json"})
+        return self.request(
+            "POST",
+            path,
+            json.dumps(doc).encode(),
+            {"Content-Type": "application/json", "X-CSRFToken": token, "Accept": "application/json"},
+        )
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -108,8 +125,17 @@ def test_parallel_saves_of_one_questionnaire_lose_nothing(server):
 
     client = Http(server["base"])
     assert client.form("/login", {"email": "alice@firm.io", "password": PASSWORD}) == 302
-    status = client.form("/engagements", {"client": "Parallel", "consultant": "Alice", "timezone": "UTC",
-                                          "window_end": "2026-10-31", "language": "en", "sla": "99.9"})
+    status = client.form(
+        "/engagements",
+        {
+            "client": "Parallel",
+            "consultant": "Alice",
+            "timezone": "UTC",
+            "window_end": "2026-10-31",
+            "language": "en",
+            "sla": "99.9",
+        },
+    )
     assert status == 302
     eid = 1
     from assess.questionnaires import load
@@ -119,15 +145,19 @@ def test_parallel_saves_of_one_questionnaire_lose_nothing(server):
 
     def answer(q):
         value = q.options[0]["value"] if q.type == "single" else (7 if q.type == "number" else f"text {q.id}")
-        status, body = client.json(f"/e/{eid}/interview/answers.json",
-                                   {"answers": [{"question": q.id, "value": value, "note": f"note {q.id}"}]},
-                                   token)
+        status, body = client.json(
+            f"/e/{eid}/interview/answers.json",
+            {"answers": [{"question": q.id, "value": value, "note": f"note {q.id}"}]},
+            token,
+        )
         return status, q.id, value
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(answer, questions))
     assert all(status == 200 for status, _, _ in results), results
-    status, body = client.request("GET", f"/e/{eid}/interview/answers.json", headers={"Accept": "application/json"})
+    status, body = client.request(
+        "GET", f"/e/{eid}/interview/answers.json", headers={"Accept": "application/json"}
+    )
     saved = json.loads(body)["answers"]
     assert len(questions) > 30
     assert {qid: saved[qid]["value"] for _, qid, _ in results} == {qid: v for _, qid, v in results}
@@ -155,8 +185,14 @@ def signed_in(browser, server):
     errors = []
     # plotly.min.js bundles map libraries whose stylesheet it injects on load: the CSP blocks that
     # (map charts are not used); every other CSP violation fails the test
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error"
-            and not m.location.get("url", "").endswith("/plotly.min.js") else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not m.location.get("url", "").endswith("/plotly.min.js")
+            else None
+        ),
+    )
     page.goto(server["base"] + "/login")
     page.fill("input[name=email]", "alice@firm.io")
     page.fill("input[name=password]", PASSWORD)

@@ -19,7 +19,7 @@ from .auth import db_session, login_required, ws
 from .db import Answer, Respondent
 from .engagements import engagement_or_404
 from .interview import progress, questionnaire
-from .service import analysed
+from .service import analysed, memo
 
 bp = Blueprint("dashboard", __name__)
 PAGE = 50
@@ -38,8 +38,9 @@ def chart_json(fig) -> Markup:
 
 def questionnaire_status(row) -> list[dict[str, Any]]:
     s = db_session()
-    people = s.scalars(select(Respondent).where(Respondent.engagement_id == row.id)
-                       .order_by(Respondent.id)).all()
+    people = s.scalars(
+        select(Respondent).where(Respondent.engagement_id == row.id).order_by(Respondent.id)
+    ).all()
     out = []
     for r in people:
         rows = s.scalars(select(Answer).where(Answer.respondent_id == r.id))
@@ -58,11 +59,29 @@ def overview(eid: int):
     except (EngagementError, risks.CatalogError) as exc:
         return render_template("broken.html", row=row, error=str(exc)), 500
     e = a.engagement
-    figures = report_figures(a.metrics, e.branding.primary_color, e.branding.accent_color)
-    charts = {name: chart_json(fig) for name, fig in figures.items()}
-    return render_template("overview.html", row=row, a=a, e=e, m=a.metrics, plan=j["plan"],
-                           top=[r for r in j["risks"] if r.get("top")][:3], charts=charts,
-                           people=questionnaire_status(row))
+    charts = memo(
+        ws(),
+        db_session(),
+        row,
+        "charts",
+        lambda a, _j: {
+            name: chart_json(fig)
+            for name, fig in report_figures(
+                a.metrics, e.branding.primary_color, e.branding.accent_color
+            ).items()
+        },
+    )
+    return render_template(
+        "overview.html",
+        row=row,
+        a=a,
+        e=e,
+        m=a.metrics,
+        plan=j["plan"],
+        top=[r for r in j["risks"] if r.get("top")][:3],
+        charts=charts,
+        people=questionnaire_status(row),
+    )
 
 
 def _filtered(frame, args) -> tuple[Any, dict[str, str]]:
@@ -78,7 +97,7 @@ def _filtered(frame, args) -> tuple[Any, dict[str, str]]:
         out = out[out["detection_source"] == f["detection"]]
     if f["q"]:
         needle = f["q"].lower()
-        text = (out["title"].fillna("") + " " + out["key"].fillna("") + " " + out["class"].fillna(""))
+        text = out["title"].fillna("") + " " + out["key"].fillna("") + " " + out["class"].fillna("")
         out = out[text.str.lower().str.contains(needle, regex=False)]
     return out, f
 
@@ -94,28 +113,63 @@ def incidents(eid: int):
     a, _j = _analysed(row)
     frame = a.frame
     if frame is None or frame.empty:
-        return render_template("incidents.html", row=row, rows=[], total=0, shown=0, filters={},
-                               options={}, page=1, pages=1, e=a.engagement)
+        return render_template(
+            "incidents.html",
+            row=row,
+            rows=[],
+            total=0,
+            shown=0,
+            filters={},
+            options={},
+            page=1,
+            pages=1,
+            e=a.engagement,
+        )
     sub, filters = _filtered(frame, request.args)
     sub = sub.sort_values("start", ascending=False)
     pages = max(1, -(-len(sub) // PAGE))
     page = min(max(1, request.args.get("page", 1, type=int)), pages)
     tz = a.engagement.tz
     rows = []
-    for rec in sub.iloc[(page - 1) * PAGE: page * PAGE].to_dict("records"):
+    for rec in sub.iloc[(page - 1) * PAGE : page * PAGE].to_dict("records"):
         start = rec.get("start")
-        rows.append({
-            "key": rec["key"], "title": rec["title"], "severity": rec["severity"] or "",
-            "service": rec["service"] or "", "detection": rec["detection_source"] or "",
-            "started": start.tz_convert(tz).strftime("%Y-%m-%d %H:%M") if start is not None and start == start
-            else "", "ttr": rec.get("ttr"), "ttd": rec.get("ttd"), "class": rec.get("class") or "",
-            "postmortem": bool(rec.get("postmortem_at") == rec.get("postmortem_at")
-                               and rec.get("postmortem_at") is not None),
-        })
-    options = {"severity": _values(frame, "severity"), "service": _values(frame, "service"),
-               "month": _values(frame, "month"), "detection": _values(frame, "detection_source")}
-    return render_template("incidents.html", row=row, rows=rows, total=len(frame), shown=len(sub),
-                           filters=filters, options=options, page=page, pages=pages, e=a.engagement)
+        rows.append(
+            {
+                "key": rec["key"],
+                "title": rec["title"],
+                "severity": rec["severity"] or "",
+                "service": rec["service"] or "",
+                "detection": rec["detection_source"] or "",
+                "started": start.tz_convert(tz).strftime("%Y-%m-%d %H:%M")
+                if start is not None and start == start
+                else "",
+                "ttr": rec.get("ttr"),
+                "ttd": rec.get("ttd"),
+                "class": rec.get("class") or "",
+                "postmortem": bool(
+                    rec.get("postmortem_at") == rec.get("postmortem_at")
+                    and rec.get("postmortem_at") is not None
+                ),
+            }
+        )
+    options = {
+        "severity": _values(frame, "severity"),
+        "service": _values(frame, "service"),
+        "month": _values(frame, "month"),
+        "detection": _values(frame, "detection_source"),
+    }
+    return render_template(
+        "incidents.html",
+        row=row,
+        rows=rows,
+        total=len(frame),
+        shown=len(sub),
+        filters=filters,
+        options=options,
+        page=page,
+        pages=pages,
+        e=a.engagement,
+    )
 
 
 @bp.get("/e/<int:eid>/risks")
@@ -131,19 +185,34 @@ def risk_list(eid: int):
 def plan(eid: int):
     row = engagement_or_404(eid)
     a, j = _analysed(row)
-    catalog, library = plans.load_catalogs(a.engagement.root)
+    _catalog, library = memo(
+        ws(), db_session(), row, "catalogs", lambda a, _j: plans.load_catalogs(a.engagement.root)
+    )
     overrides = plans.read_overrides_data(a.engagement.root)
     lang = a.engagement.language
     in_plan = {x["id"] for x in j["plan"]["actions"]}
     dropped = set((overrides.get("actions") or {}).get("drop") or [])
-    available = [(aid, act.title.get(lang) or act.title["en"]) for aid, act in library.actions.items()
-                 if aid not in in_plan]
+    available = [
+        (aid, act.title.get(lang) or act.title["en"])
+        for aid, act in library.actions.items()
+        if aid not in in_plan
+    ]
     roles = [(rid, names.get(lang) or names["en"]) for rid, names in library.roles.items()]
     edits = dict((overrides.get("actions") or {}).get("edit") or {})
     edits.update({x["id"]: x for x in (overrides.get("actions") or {}).get("add") or []})
-    return render_template("plan.html", row=row, plan=j["plan"], e=a.engagement, roles=roles, edits=edits,
-                           owners=overrides.get("owners") or {}, available=available, dropped=dropped,
-                           library=library, lang=lang)
+    return render_template(
+        "plan.html",
+        row=row,
+        plan=j["plan"],
+        e=a.engagement,
+        roles=roles,
+        edits=edits,
+        owners=overrides.get("owners") or {},
+        available=available,
+        dropped=dropped,
+        library=library,
+        lang=lang,
+    )
 
 
 def _edit(row, **kwargs) -> None:
@@ -179,8 +248,10 @@ def edit_action(eid: int, aid: str):
                 flash(f"Not saved: {due!r} is not a date (expected YYYY-MM-DD).", "error")
                 return redirect(url_for("dashboard.plan", eid=eid) + f"#a-{aid}")
         # only what the consultant changed: an untouched date or title stays computed
-        edit = {"owner": (form.get("owner") or "").strip()[:200],
-                "note": (form.get("note") or "").strip()[:1000]}
+        edit = {
+            "owner": (form.get("owner") or "").strip()[:200],
+            "note": (form.get("note") or "").strip()[:1000],
+        }
         if due != form.get("due_was", ""):
             edit["due"] = due
         title = (form.get("title") or "").strip()[:300]
@@ -214,4 +285,3 @@ def edit_risk(eid: int, rid: str):
     row = engagement_or_404(eid)
     _edit(row, risk=rid, risk_drop=request.form.get("op") == "drop")
     return redirect(url_for("dashboard.risk_list", eid=eid) + f"#r-{rid}")
-

@@ -182,7 +182,7 @@ def export_zip(ws: Workspace, s: Session, row: EngagementRow) -> io.BytesIO:
 
 # --- analysis, cached per folder state ---------------------------------------------------------
 
-_cache: dict[int, tuple[tuple, Any]] = {}
+_cache: dict[int, tuple[tuple, Any, dict[str, Any]]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -197,20 +197,32 @@ def fingerprint(root: Path) -> tuple:
     return tuple(sorted(out))
 
 
-def analysed(ws: Workspace, s: Session, row: EngagementRow) -> tuple[analysis.Analysis, dict[str, Any]]:
-    """(analysis, judgement) of an engagement, recomputed only when its folder changed."""
+def _entry(ws: Workspace, s: Session, row: EngagementRow) -> tuple[tuple, Any, dict[str, Any]]:
     sync_answers(ws, s, row)
     root = ws.folder(row)
     key = fingerprint(root)
     with _cache_lock:
         hit = _cache.get(row.id)
         if hit and hit[0] == key:
-            return hit[1]
+            return hit
     a = analysis.analyse(root)
-    result = (a, analysis.judgement(a))
+    entry = (key, (a, analysis.judgement(a)), {})
     with _cache_lock:
-        _cache[row.id] = (key, result)
-    return result
+        _cache[row.id] = entry
+    return entry
+
+
+def analysed(ws: Workspace, s: Session, row: EngagementRow) -> tuple[analysis.Analysis, dict[str, Any]]:
+    """(analysis, judgement) of an engagement, recomputed only when its folder changed."""
+    return _entry(ws, s, row)[1]
+
+
+def memo(ws: Workspace, s: Session, row: EngagementRow, name: str, fn) -> Any:
+    """fn(analysis, judgement), computed once per state of the engagement folder."""
+    _key, (a, j), extras = _entry(ws, s, row)
+    if name not in extras:
+        extras[name] = fn(a, j)
+    return extras[name]
 
 
 # --- report jobs --------------------------------------------------------------------------------
