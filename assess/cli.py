@@ -499,7 +499,10 @@ def serve(home: Path, host: str, port: int, workers: int, insecure_cookies: bool
 
 @main.group()
 def user() -> None:
-    """Consultant accounts of the web app."""
+    """Consultant accounts of the web app.
+
+    Example: assess user create camille@northbeam.io --name "Camille Laurent"
+    """
 
 
 @user.command("create")
@@ -523,7 +526,10 @@ def user_create(home: Path, email: str, name: str, password: str) -> None:
 
 @main.group()
 def db() -> None:
-    """The web app's database."""
+    """The web app's database.
+
+    Example: assess db upgrade --home ~/assess
+    """
 
 
 @db.command("upgrade")

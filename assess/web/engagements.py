@@ -29,7 +29,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from ..engagement import EngagementError, load_engagement, read_settings, save_settings
 from .auth import current_user, db_session, login_required, ws
-from .db import Answer, EngagementRow, ReportJob, Respondent, Upload, utcnow
+from .db import Answer, EngagementRow, Respondent, utcnow
 from .service import create_engagement, export_zip, import_folder, slugify, token_hash, unpack_zip
 
 bp = Blueprint("engagements", __name__)
@@ -295,11 +295,3 @@ def renew(eid: int, rid: int):
                            "url": url_for("interview.respondent_start", token=token, _external=True)}
     return redirect(url_for("engagements.links", eid=eid))
 
-
-def engagement_counts(row: EngagementRow) -> dict[str, int]:
-    s = db_session()
-    return {
-        "uploads": s.scalar(select(func.count()).select_from(Upload).where(Upload.engagement_id == row.id)),
-        "reports": s.scalar(select(func.count()).select_from(ReportJob)
-                            .where(ReportJob.engagement_id == row.id)),
-    }
