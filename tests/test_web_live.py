@@ -240,6 +240,46 @@ def test_interview_is_saved_as_typed_and_resumed(browser, server, tmp_path):
     page.reload()
     assert page.locator(f"fieldset[data-qid='{qid}'] input[type=radio]").first.is_checked()
     assert not [e for e in errors if "Content Security Policy" in e], errors
+    ctx.close()
+
+
+def server_answer(browser, server, eid: str, qid: str):
+    ctx, page, _ = signed_in(browser, server)
+    answers = page.request.get(f"{server['base']}/e/{eid}/interview/answers.json").json()["answers"]
+    ctx.close()
+    return answers.get(qid)
+
+
+def test_an_expired_token_or_session_loses_no_answer(browser, server, tmp_path):
+    ctx, page, _ = signed_in(browser, server)
+    eid = sample_engagement(page, server, tmp_path)
+    page.goto(f"{server['base']}/e/{eid}/interview/2")
+    fs = page.locator("fieldset.question").first
+    qid = fs.get_attribute("data-qid")
+    # the page's CSRF token expired (an hour-old tab): a fresh one is fetched, the answer sent
+    page.locator('meta[name="csrf-token"]').evaluate("m => m.setAttribute('content', 'expired')")
+    radios = fs.locator("input[type=radio]")
+
+    def pick_another() -> str:
+        i = next(i for i in range(radios.count()) if not radios.nth(i).is_checked())
+        radios.nth(i).check()
+        return radios.nth(i).get_attribute("value")
+
+    value = pick_another()
+    page.locator("[data-save-state]", has_text="saved at").wait_for()
+    assert server_answer(browser, server, eid, qid)["value"] == value
+    # the session ended: the answer waits in this browser, and is sent after signing in again
+    ctx.clear_cookies()
+    first = pick_another()
+    page.locator("[data-save-banner]", has_text="unsaved answer").wait_for()
+    assert server_answer(browser, server, eid, qid)["value"] == value  # not yet
+    page.goto(server["base"] + "/login")
+    page.fill("input[name=email]", "alice@firm.io")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.goto(f"{server['base']}/e/{eid}/interview/2")
+    page.locator("[data-save-state]", has_text="saved at").wait_for()
+    assert server_answer(browser, server, eid, qid)["value"] == first
     page.screenshot(path=str(tmp_path / "interview.png"), full_page=True)
     ctx.close()
 
