@@ -6,6 +6,13 @@ import datetime as dt
 from typing import Any
 
 
+def isna(value: Any) -> bool:
+    """None, NaN or NaT: a value that is not there."""
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
 def fmt_number(value: Any, digits: int = 0, lang: str = "en") -> str:
     if value is None:
         return "n/a"

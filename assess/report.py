@@ -32,7 +32,7 @@ from weasyprint.urls import URLFetcher, URLFetchingError
 from . import analysis as analysis_
 from . import charts
 from .analysis import Analysis
-from .formatting import fmt_date, fmt_minutes, fmt_number, fmt_pct
+from .formatting import fmt_date, fmt_minutes, fmt_number, fmt_pct, isna
 from .paths import data_dir
 
 TEMPLATES = data_dir("report_templates")
@@ -217,9 +217,9 @@ def _incident_rows(a: Analysis) -> tuple[list[dict[str, Any]], int]:
             "severity": r.severity if isinstance(r.severity, str) else "?",
             "service": r.service if isinstance(r.service, str) else "",
             "detected": r.detected.tz_convert(e.timezone).strftime("%Y-%m-%d %H:%M")
-            if not _isna(r.detected) else "",
-            "ttr": None if _isna(r.resolved) else
-            ((r.resolved - (r.impact_start if not _isna(r.impact_start) else r.detected))
+            if not isna(r.detected) else "",
+            "ttr": None if isna(r.resolved) else
+            ((r.resolved - (r.impact_start if not isna(r.impact_start) else r.detected))
              .total_seconds() / 60),
             "source": r.detection_source if isinstance(r.detection_source, str) else "",
         })
@@ -305,12 +305,6 @@ def gantt(plan: dict[str, Any]) -> list[dict[str, Any]]:
             bars.append({"a": a, "left": left, "width": max(scale_position(end) - left, 1.5)})
         rows.append({"horizon": horizon, "bars": bars})
     return rows
-
-
-def _isna(value: Any) -> bool:
-    import pandas as pd
-
-    return value is None or bool(pd.isna(value))
 
 
 def report_svgs(a: Analysis) -> dict[str, str]:

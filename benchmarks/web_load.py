@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import SAMPLE  # noqa: E402
-from tests.webutil import PASSWORD, Web, make_app, make_home  # noqa: E402
+from tests.webutil import PASSWORD, Web, make_app, make_home, running_server  # noqa: E402
 
 
 def timed(fn, n: int) -> dict:
@@ -131,34 +129,7 @@ def in_process(home: Path) -> dict:
 
 
 def under_load(home: Path, eid: int, seconds: float = 10.0, clients: int = 8) -> dict:
-    port = 18765
-    env = {**os.environ, "ASSESS_HOME": str(home)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "assess",
-            "serve",
-            "--home",
-            str(home),
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--insecure-cookies",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with running_server(home, workers=2) as base:
         import http.cookiejar
 
         jar = http.cookiejar.CookieJar()
@@ -216,9 +187,6 @@ def under_load(home: Path, eid: int, seconds: float = 10.0, clients: int = 8) ->
             "questionnaire_page": run("page"),
             "autosave_post": run("save"),
         }
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def main() -> None:

@@ -6,13 +6,8 @@ from __future__ import annotations
 import concurrent.futures
 import http.cookiejar
 import json
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,56 +15,18 @@ from pathlib import Path
 import pytest
 
 from .conftest import SAMPLE
-from .webutil import PASSWORD, make_home, zip_folder
+from .webutil import PASSWORD, make_home, running_server, zip_folder
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("live") / "home"
     make_home(home).dispose()
-    port = free_port()
-    log = open(home / "server.log", "w")  # noqa: SIM115 (closed at teardown)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "assess",
-            "serve",
-            "--home",
-            str(home),
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--insecure-cookies",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ASSESS_SECRET_KEY": ""},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((home / "server.log").read_text()) from None
-            time.sleep(0.2)
-    yield {"base": base, "home": home}
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    with running_server(home) as base:
+        yield {"base": base, "home": home}
 
 
 class Http:

@@ -4,8 +4,16 @@ fetches a CSRF token the way the app's own pages do."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from assess.web import create_app
@@ -82,3 +90,36 @@ def link_token(html: str) -> str:
     m = re.search(r"/s/([A-Za-z0-9_\-]{20,})", html)
     assert m, "no self-assessment link on the page"
     return m.group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_server(home: Path, workers: int = 2) -> Iterator[str]:
+    """`assess serve` for real (gunicorn) on a free loopback port; yields its base URL."""
+    port = free_port()
+    log_path = home / "server.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assess", "serve", "--home", str(home), "--port", str(port),
+             "--workers", str(workers), "--insecure-cookies"],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ASSESS_SECRET_KEY": ""})
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(base + "/healthz", timeout=1).close()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.time() > deadline:
+                        raise RuntimeError(f"assess serve did not start:\n{log_path.read_text()}") from None
+                    time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)

@@ -93,10 +93,10 @@ def create_app(home: str | Path | None = None, db_url: str | None = None,
     for bp in (auth.bp, engagements.bp, interview.bp, imports.bp, dashboard.bp, reports.bp):
         app.register_blueprint(bp)
     app.jinja_env.globals["progress_pct"] = lambda done, total: round(100 * done / total) if total else 0
-    from ..formatting import fmt_minutes, fmt_number, fmt_pct
+    from ..formatting import fmt_minutes, fmt_number, fmt_pct, isna
 
     def _known(v):
-        return None if v is None or v != v else v  # None and NaN read "n/a"
+        return None if isna(v) else v  # None and NaN read "n/a"
 
     app.jinja_env.filters.update(minutes=lambda v: fmt_minutes(_known(v)),
                                  num=lambda v, d=0: fmt_number(_known(v), d),

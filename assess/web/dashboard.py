@@ -15,6 +15,7 @@ from sqlalchemy import select
 from .. import plans, risks
 from ..charts import report_figures
 from ..engagement import EngagementError
+from ..formatting import isna
 from .auth import db_session, login_required, ws
 from .db import Answer, Respondent
 from .engagements import engagement_or_404
@@ -132,26 +133,12 @@ def incidents(eid: int):
     tz = a.engagement.tz
     rows = []
     for rec in sub.iloc[(page - 1) * PAGE : page * PAGE].to_dict("records"):
+        text = {k: "" if isna(rec.get(k)) else str(rec[k])
+                for k in ("key", "title", "severity", "service", "detection_source", "class")}
         start = rec.get("start")
-        rows.append(
-            {
-                "key": rec["key"],
-                "title": rec["title"],
-                "severity": rec["severity"] or "",
-                "service": rec["service"] or "",
-                "detection": rec["detection_source"] or "",
-                "started": start.tz_convert(tz).strftime("%Y-%m-%d %H:%M")
-                if start is not None and start == start
-                else "",
-                "ttr": rec.get("ttr"),
-                "ttd": rec.get("ttd"),
-                "class": rec.get("class") or "",
-                "postmortem": bool(
-                    rec.get("postmortem_at") == rec.get("postmortem_at")
-                    and rec.get("postmortem_at") is not None
-                ),
-            }
-        )
+        rows.append({**text, "detection": text["detection_source"], "ttr": rec.get("ttr"),
+                     "ttd": rec.get("ttd"), "postmortem": not isna(rec.get("postmortem_at")),
+                     "started": "" if isna(start) else start.tz_convert(tz).strftime("%Y-%m-%d %H:%M")})
     options = {
         "severity": _values(frame, "severity"),
         "service": _values(frame, "service"),

@@ -17,6 +17,7 @@ from wtforms import SelectField
 
 from .. import importers, store
 from ..engagement import EngagementError, load_engagement
+from ..formatting import isna
 from ..importers.base import ImportError_
 from ..importers.generic import FIELDS
 from .auth import db_session, login_required, ws
@@ -118,7 +119,7 @@ def preview(eid: int, uid: int):
     if frame is not None and report is not None:
         cols = [c for c in PREVIEW_COLUMNS.get(report.kind, ()) if c in frame.columns]
         for rec in frame.head(PREVIEW_ROWS)[cols].to_dict("records"):
-            rows.append({c: ("" if _missing(v) else str(v)) for c, v in rec.items()})
+            rows.append({c: ("" if isna(v) else str(v)) for c, v in rec.items()})
         rejected = [str(p).replace(path.name, up.original_name) for p in report.rejected]
     else:
         cols, rejected = [], []
@@ -126,13 +127,6 @@ def preview(eid: int, uid: int):
     return render_template("import_preview.html", row=row, up=up, report=report, rows=rows, cols=cols,
                            rejected=rejected, error=error, header=header, fields=list(FIELDS),
                            mapping=mapping, fmt=fmt or "", formats=format_choices(), opts=opts)
-
-
-def _missing(v: Any) -> bool:
-    try:
-        return v is None or bool(v != v)  # NaN / NaT
-    except (TypeError, ValueError):
-        return False
 
 
 @bp.post("/e/<int:eid>/imports/<int:uid>/options")
