@@ -299,3 +299,30 @@ def test_upload_with_a_rejected_row_then_download_a_report(browser, server, tmp_
     assert Path(path).read_bytes()[:5] == b"%PDF-"
     assert not [e for e in errors if "Content Security Policy" in e], errors
     ctx.close()
+
+
+def test_two_tabs_on_one_interview(browser, server, tmp_path):
+    ctx, first, _ = signed_in(browser, server)
+    eid = sample_engagement(first, server, tmp_path)
+    second = ctx.new_page()
+    for page in (first, second):
+        page.goto(f"{server['base']}/e/{eid}/interview/5")  # change management: four questions
+    q1, q2 = (first.locator("fieldset.question").nth(i) for i in (0, 1))
+    id1, id2 = q1.get_attribute("data-qid"), q2.get_attribute("data-qid")
+    q1.locator("textarea[name^=note]").fill("written in the first tab")
+    first.locator("[data-save-state]", has_text="saved at").wait_for()
+    second.locator(f"fieldset[data-qid='{id2}'] textarea[name^=note]").fill("written in the second tab")
+    second.locator("[data-save-state]", has_text="saved at").wait_for()
+    # each tab's answer kept: the second tab's save did not overwrite the first tab's
+    answers = second.request.get(f"{server['base']}/e/{eid}/interview/answers.json").json()["answers"]
+    assert answers[id1]["note"] == "written in the first tab"
+    assert answers[id2]["note"] == "written in the second tab"
+    # coming back to the first tab shows what the second one wrote
+    first.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+    note = first.locator(f"fieldset[data-qid='{id2}'] textarea[name^=note]")
+    for _ in range(50):
+        if note.input_value() == "written in the second tab":
+            break
+        first.wait_for_timeout(100)
+    assert note.input_value() == "written in the second tab"
+    ctx.close()

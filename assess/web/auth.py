@@ -97,6 +97,7 @@ def login():
         cfg = current_app.config
         since = utcnow() - cfg["LOGIN_WINDOW"]
         with ws().db.write() as s:  # count and record in one immediate transaction
+            s.execute(delete(LoginFailure).where(LoginFailure.at < since))  # forget old failures
             by_email = count_failures(s, keys[:1], since)
             by_ip = count_failures(s, keys[1:], since)
             if by_email >= cfg["LOGIN_LIMIT"] or by_ip >= cfg["LOGIN_IP_LIMIT"]:

@@ -8,6 +8,19 @@ function setCsrf(token) {
   document.querySelectorAll('input[name="csrf_token"]').forEach((i) => { i.value = token; });
 }
 
+// the respondent's language for the save messages (the consultant's pages are in English)
+const MESSAGES = {
+  en: { saving: "Saving…", savedAt: "All answers saved at ", saved: "Saved", notSaved: "Not saved: ",
+        someNot: "Some answers were not saved: see below", offline: "Offline: answers kept in this browser, retrying…",
+        kept: "Not saved yet: kept in this browser",
+        waiting: " unsaved answer(s) are kept in this browser and will be sent when you are back." },
+  fr: { saving: "Enregistrement…", savedAt: "Toutes les réponses enregistrées à ", saved: "Enregistré",
+        notSaved: "Non enregistré : ", someNot: "Certaines réponses n’ont pas été enregistrées : voir ci-dessous",
+        offline: "Hors ligne : réponses gardées dans ce navigateur, nouvel essai…",
+        kept: "Pas encore enregistré : gardé dans ce navigateur",
+        waiting: " réponse(s) non enregistrée(s) gardée(s) dans ce navigateur, envoyée(s) à votre retour." },
+};
+
 // ---- questionnaire autosave ------------------------------------------------------------------
 // Each change is queued in localStorage first, then sent. It leaves the queue only when the server
 // has confirmed it, so an answer survives a closed tab, a network failure, an expired CSRF token
@@ -20,6 +33,7 @@ function Autosave(form) {
   this.banner = document.querySelector("[data-save-banner]");
   this.sending = false;
   this.timer = null;
+  this.t = MESSAGES[form.dataset.lang] || MESSAGES.en;
 }
 Autosave.prototype.pending = function () {
   try { return JSON.parse(localStorage.getItem(this.key) || "{}"); } catch (e) { return {}; }
@@ -57,7 +71,7 @@ Autosave.prototype.queue = function (fs, delay) {
   const p = this.pending();
   p[fs.dataset.qid] = this.read(fs);
   this.store(p);
-  this.say("Saving…", false);
+  this.say(this.t.saving, false);
   clearTimeout(this.timer);
   this.timer = setTimeout(() => this.flush(), delay || 0);
   applyConditions(this.form);
@@ -84,8 +98,8 @@ Autosave.prototype.flush = async function (keepalive) {
     }
     if (resp.status === 401 || resp.status === 403) {
       const body = await resp.json().catch(() => ({}));
-      this.showBanner((body.message || "Your session ended.") + " " + items.length + " unsaved answer(s) are kept in this browser and will be sent when you are back.");
-      this.say("Not saved yet: kept in this browser", true);
+      this.showBanner((body.message || "") + " " + items.length + this.t.waiting);
+      this.say(this.t.kept, true);
       return;
     }
     const body = await resp.json();
@@ -94,21 +108,21 @@ Autosave.prototype.flush = async function (keepalive) {
       // keep an answer changed again while this one was in flight
       if (JSON.stringify(now[qid]) === JSON.stringify(p[qid])) delete now[qid];
       const fs = document.getElementById("q-" + qid);
-      if (fs) { fs.classList.remove("has-error"); fs.querySelector(".saved-state").textContent = "Saved"; }
+      if (fs) { fs.classList.remove("has-error"); fs.querySelector(".saved-state").textContent = this.t.saved; }
     });
     Object.entries(body.errors || {}).forEach(([qid, msg]) => {
       delete now[qid];  // the server refused it: show why instead of retrying forever
       const fs = document.getElementById("q-" + qid);
-      if (fs) { fs.classList.add("has-error"); fs.querySelector(".saved-state").textContent = "Not saved: " + msg; }
+      if (fs) { fs.classList.add("has-error"); fs.querySelector(".saved-state").textContent = this.t.notSaved + msg; }
     });
     this.store(now);
     if (body.progress) updateProgress(body.progress);
     this.hideBanner();
-    this.say(Object.keys(body.errors || {}).length ? "Some answers were not saved: see below" :
-      "All answers saved at " + new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
+    this.say(Object.keys(body.errors || {}).length ? this.t.someNot :
+      this.t.savedAt + new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
       Object.keys(body.errors || {}).length > 0);
   } catch (e) {
-    this.say("Offline: answers kept in this browser, retrying…", true);
+    this.say(this.t.offline, true);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.flush(), 5000);
   } finally {
