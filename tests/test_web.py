@@ -135,6 +135,7 @@ def test_create_engagement_and_edit_settings(app, alice):
     root = engagement_root(app, eid)
     data = yaml.safe_load((root / "engagement.yaml").read_text())
     assert data["client"]["name"] == "Brightloop SAS" and data["timezone"] == "Europe/Paris"
+    assert 'value="99.9"' in alice.get(f"/e/{eid}/settings").data.decode()  # a percentage, as typed
     form = {"client": "Brightloop", "consultant": "Alice Martin", "firm": "Northbeam",
             "timezone": "Europe/Paris", "window_end": "2026-10-31", "window_days": "60", "language": "fr",
             "sla": "99.95", "start_date": "2026-11-09", "primary_color": "#123456",

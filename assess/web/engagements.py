@@ -64,7 +64,7 @@ class EngagementForm(FlaskForm):
     timezone = SelectField("Client's time zone", default="UTC")
     window_end = DateField("Last day of the 90-day window", validators=[DataRequired()])
     language = SelectField("Report language", choices=LANGS, default="en")
-    sla = DecimalField("SLA (monthly availability, %)", places=3, default=99.9,
+    sla = DecimalField("SLA (monthly availability, %)", places=None, default=99.9,
                        validators=[DataRequired(), NumberRange(min=50, max=100)])
 
 
@@ -170,7 +170,7 @@ def _settings_form(row: EngagementRow) -> SettingsForm:
     form = SettingsForm(
         client=e.client, consultant=e.consultant, firm=data.get("consultant", {}).get("firm", ""),
         timezone=e.timezone, window_end=e.window_end, window_days=e.window_days, language=e.language,
-        sla=e.sla_target, start_date=e.start_date, primary_color=e.branding.primary_color,
+        sla=round(e.sla_target * 100, 4), start_date=e.start_date, primary_color=e.branding.primary_color,
         accent_color=e.branding.accent_color)
     form.timezone.choices = timezones()
     return form
@@ -213,7 +213,8 @@ def settings(eid: int):
         flash("Settings saved.")
         return redirect(url_for("engagements.settings", eid=eid))
     status = 400 if request.method == "POST" else 200
-    return render_template("settings.html", row=row, form=form), status
+    has_logo = bool(load_engagement(root).branding.logo)
+    return render_template("settings.html", row=row, form=form, has_logo=has_logo), status
 
 
 @bp.get("/e/<int:eid>/logo")
