@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .files import atomic_write, folder_lock
+
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 # Minutes to start mitigation, from the severity table of the source articles.
 DEFAULT_MITIGATION_TARGETS = {"SEV1": 5.0, "SEV2": 15.0, "SEV3": 240.0}
@@ -359,6 +361,11 @@ def save_settings(root: str | Path, updates: dict[str, Any]) -> Engagement:
     hand-edited file. Comments of the original file are not kept.
     """
     root = Path(root)
+    with folder_lock(root):
+        return _save_settings(root, updates)
+
+
+def _save_settings(root: Path, updates: dict[str, Any]) -> Engagement:
     data = read_settings(root)
     for dotted, value in updates.items():
         *parents, leaf = dotted.split(".")
@@ -374,7 +381,5 @@ def save_settings(root: str | Path, updates: dict[str, Any]) -> Engagement:
     engagement = parse_engagement(data, root)
     text = "# Written by assess (web app settings); the keys are described in docs/engagement-format.md\n"
     text += yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    tmp = root / "engagement.yaml.tmp"
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(root / "engagement.yaml")
+    atomic_write(root / "engagement.yaml", text)
     return engagement

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from . import risks
+from .files import atomic_write, folder_lock
 from .formatting import fmt_value
 
 EFFORTS = {"S": {"en": "under a day", "fr": "moins d'une journée"},
@@ -491,10 +492,7 @@ def save_overrides(root: Path, data: dict[str, Any], catalog: risks.Catalog, lib
     text = ("# The consultant's decisions on the risks and the plan (format: docs/risks.md).\n"
             "# Written by the assess web app's plan editor; hand edits are kept.\n")
     text += yaml.safe_dump(_prune(data), sort_keys=False, allow_unicode=True, default_flow_style=False)
-    path = Path(root) / OVERRIDES
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(Path(root) / OVERRIDES, text)
 
 
 def _prune(node: Any) -> Any:
@@ -518,6 +516,11 @@ def edit_overrides(root: Path, catalog: risks.Catalog, library: Library, *,
     """One decision of the consultant, applied to overrides.yaml: a role's owner, an action
     dropped/pinned/edited (an edit value of None or "" clears that field), a risk dropped.
     Returns the new overrides data. Custom actions (`add`) are edited in place."""
+    with folder_lock(root):
+        return _edit_overrides(root, catalog, library, owner, action, drop, pin, edit, risk, risk_drop)
+
+
+def _edit_overrides(root, catalog, library, owner, action, drop, pin, edit, risk, risk_drop):
     data = read_overrides_data(root)
     if owner is not None:
         role, person = owner

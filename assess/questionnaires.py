@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from .files import atomic_write
 from .paths import data_dir
 
 TYPES = ("single", "multiple", "scale", "number", "duration", "text")
@@ -420,6 +421,4 @@ def write_answers(path: Path, answers: AnswerSet, header: str | None = None) -> 
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return  # unchanged: keep the file (and its modification time) as it is
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, text)

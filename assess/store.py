@@ -18,6 +18,7 @@ import yaml
 
 from . import importers
 from .engagement import Engagement, EngagementError
+from .files import atomic_write, folder_lock
 from .importers.base import ImportError_, Problem, ReadContext, sha256
 from .incidents import ACTION_COLUMNS, DEPLOY_COLUMNS, INCIDENT_COLUMNS, empty, typed
 from .mappings import severity_map
@@ -121,7 +122,7 @@ def _save_column_mapping(engagement: Engagement, header: list[str], mapping: dic
     text = ("# Written by `assess import`: how generic CSV/XLSX files of each header shape map onto\n"
             "# the canonical incident fields. Edit a 'map' to change it for the next import.\n")
     text += yaml.safe_dump({"mappings": mappings}, sort_keys=False, allow_unicode=True)
-    engagement.path(COLUMN_MAPPINGS).write_text(text, encoding="utf-8")
+    atomic_write(engagement.path(COLUMN_MAPPINGS), text)
 
 
 def _choose_reader(engagement: Engagement, path: Path, fmt: str | None, options: dict[str, Any]):
@@ -170,9 +171,7 @@ def read_manifest(engagement: Engagement) -> list[dict[str, Any]]:
 def _write_manifest(engagement: Engagement, entries: list[dict[str, Any]]) -> None:
     text = "# Written by `assess import`: the raw exports of this engagement, in import order.\n"
     text += yaml.safe_dump({"imports": entries}, sort_keys=False, allow_unicode=True)
-    tmp = engagement.path(MANIFEST + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(engagement.path(MANIFEST))
+    atomic_write(engagement.path(MANIFEST), text)
 
 
 def _store_raw(engagement: Engagement, path: Path, kind: str, digest: str, name: str | None = None) -> str:
@@ -264,25 +263,26 @@ def import_file(engagement: Engagement, path: Path, fmt: str | None = None,
         report.imported = 0
         return report
     digest = sha256(path)
-    entries = read_manifest(engagement)
-    if any(e["sha256"] == digest for e in entries):
-        report.already_imported = True
-        report.stored_as = next(e["file"] for e in entries if e["sha256"] == digest)
-        return report
-    report.stored_as = _store_raw(engagement, path, report.kind, digest, name)
-    entry = {
-        "file": report.stored_as, "format": report.format, "kind": report.kind, "sha256": digest,
-        "imported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "encoding": report.encoding, "rows_read": report.rows_read,
-        "rows_imported": report.imported, "rows_rejected": len(report.rejected),
-    }
-    if options:
-        entry["options"] = options
-    entries.append(entry)
-    _write_manifest(engagement, entries)
-    if report.format in importers.GENERIC:
-        header = importers.READERS[report.format].header(path)
-        _save_column_mapping(engagement, header, options["column_map"])
+    with folder_lock(engagement.root):  # one manifest update at a time, whoever imports
+        entries = read_manifest(engagement)
+        if any(e["sha256"] == digest for e in entries):
+            report.already_imported = True
+            report.stored_as = next(e["file"] for e in entries if e["sha256"] == digest)
+            return report
+        report.stored_as = _store_raw(engagement, path, report.kind, digest, name)
+        entry = {
+            "file": report.stored_as, "format": report.format, "kind": report.kind, "sha256": digest,
+            "imported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "encoding": report.encoding, "rows_read": report.rows_read,
+            "rows_imported": report.imported, "rows_rejected": len(report.rejected),
+        }
+        if options:
+            entry["options"] = options
+        entries.append(entry)
+        _write_manifest(engagement, entries)
+        if report.format in importers.GENERIC:
+            header = importers.READERS[report.format].header(path)
+            _save_column_mapping(engagement, header, options["column_map"])
     return report
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from .. import analysis, questionnaires
 from ..engagement import EngagementError, init_engagement, load_engagement, save_settings
+from ..files import LOCK
 from .db import Answer, Database, EngagementRow, ReportJob, Respondent, upsert_answer, utcnow
 
 ZIP_MAX_FILES = 2000
@@ -174,7 +175,7 @@ def export_zip(ws: Workspace, s: Session, row: EngagementRow) -> io.BytesIO:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(root.rglob("*")):
-            if path.is_file() and not path.name.endswith(".tmp"):
+            if path.is_file() and not path.name.endswith(".tmp") and path.name != LOCK:
                 zf.write(path, Path(row.folder) / path.relative_to(root))
     buf.seek(0)
     return buf
