@@ -202,6 +202,12 @@ def test_interview_autosave_resume_and_folder(app, alice):
     sets = questionnaires.engagement_answers(engagement_root(app, eid))
     assert sets[0].answers["prep.who_gets_called"] == {"value": "whoever_sees", "note": "Slack mostly"}
     assert sets[0].answers["prep.how_we_know"]["value"] == ["infra_alerts", "customer_reports"]
+    # changed again within the same second: the folder follows
+    alice.post_json(url, {"answers": [{"question": "prep.who_gets_called", "value": "oncall_paged"}]})
+    with ws(app).db.write() as s:
+        sync_answers(ws(app), s, s.get(EngagementRow, eid))
+    sets = questionnaires.engagement_answers(engagement_root(app, eid))
+    assert sets[0].answers["prep.who_gets_called"] == {"value": "oncall_paged"}
 
 
 def test_interview_form_post_saves_and_moves_on(alice):

@@ -38,8 +38,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def utcnow() -> dt.datetime:
-    """Naive UTC (SQLite keeps no zone; every timestamp here is UTC)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    """Naive UTC (SQLite keeps no zone; every timestamp here is UTC), to the microsecond: an
+    answer's updated_at tells two saves in the same second apart."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import analysis, questionnaires
@@ -153,20 +153,38 @@ def answer_sets(s: Session, engagement_id: int) -> list[tuple[Respondent, questi
         out.append((r, questionnaires.AnswerSet(
             file=f"{r.slug}.yaml", questionnaire=r.questionnaire, name=r.name, role=r.role,
             language=r.language,
-            answered_at=last.replace(tzinfo=dt.UTC).isoformat() if last else None,
+            answered_at=last.replace(tzinfo=dt.UTC, microsecond=0).isoformat() if last else None,
             answers={a.question_id: {"value": a.value, "note": a.note} for a in answers})))
     return out
 
 
+_synced: dict[int, tuple] = {}  # engagement id -> the answers' state last written by this process
+
+
+def answers_state(s: Session, engagement_id: int) -> tuple:
+    """Cheap to read, changes with any answer or respondent change."""
+    people = s.execute(select(Respondent.id, Respondent.name, Respondent.role, Respondent.language,
+                              Respondent.slug).where(Respondent.engagement_id == engagement_id)).all()
+    counts = s.execute(select(Answer.respondent_id, func.count(), func.max(Answer.updated_at))
+                       .join(Respondent).where(Respondent.engagement_id == engagement_id)
+                       .group_by(Answer.respondent_id)).all()
+    return tuple(map(tuple, people)), tuple(sorted(map(tuple, counts)))
+
+
 def sync_answers(ws: Workspace, s: Session, row: EngagementRow) -> None:
     """Write the database's answers into the engagement folder (answers/intake.yaml and
-    answers/self/<respondent>.yaml): the folder is then complete for the CLI and the reports."""
+    answers/self/<respondent>.yaml): the folder is then complete for the CLI and the reports.
+    Skipped when nothing changed since this process last wrote them."""
     root = ws.folder(row)
+    state = answers_state(s, row.id)
+    if _synced.get(row.id) == state and (root / "answers").is_dir():
+        return
     for r, a in answer_sets(s, row.id):
         if not a.answers:
             continue
         path = root / "answers" / ("intake.yaml" if r.questionnaire == "intake" else f"self/{r.slug}.yaml")
         questionnaires.write_answers(path, a, header="Written by the assess web app from its database.")
+    _synced[row.id] = state
 
 
 def export_zip(ws: Workspace, s: Session, row: EngagementRow) -> io.BytesIO:
@@ -241,7 +259,6 @@ def queue_report(ws: Workspace, row: EngagementRow, language: str, archival: boo
     """Create the next report version and start rendering it in this process's worker thread."""
     global _executor
     with ws.db.write() as s:
-        s.flush()
         sync_answers(ws, s, row)
         last = s.scalar(select(ReportJob.version).where(ReportJob.engagement_id == row.id)
                         .order_by(ReportJob.version.desc()).limit(1)) or 0
