@@ -474,7 +474,10 @@ def serve(home: Path, host: str, port: int, workers: int, insecure_cookies: bool
 
     from gunicorn.app.base import BaseApplication
 
+    from .web import secret_key
+
     _database(home).dispose()
+    secret_key(home.resolve())  # made once here, before the workers start
     if insecure_cookies:
         os.environ["ASSESS_INSECURE_COOKIES"] = "1"
     os.environ["ASSESS_HOME"] = str(home.resolve())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import tarfile
 import zipfile
 from pathlib import Path
@@ -398,7 +399,8 @@ def sample(alice) -> int:
 def test_dashboard_on_the_sample(app, alice, sample):
     page = alice.get(f"/e/{sample}").data.decode()
     assert "Brightloop" in page and "Unsafe deploys without fast rollback" in page and "Reactive" in page
-    assert "/static/vendor/plotly.min.js" in page and "cdn" not in page.lower()
+    assert "/static/vendor/plotly.min.js" in page
+    assert not re.search(r'(src|href)="(https?:)?//', page)  # nothing loaded from another host
     assert 'type="application/json" id="chart-incidents_per_week"' in page
     js = alice.get("/static/vendor/plotly.min.js")
     assert js.status_code == 200 and len(js.data) > 1_000_000
@@ -552,3 +554,18 @@ def test_zip_folder_helper_excludes_reports(tmp_path):
     (tmp_path / "e" / "engagement.yaml").write_text("x")
     names = zipfile.ZipFile(zip_folder(tmp_path / "e")).namelist()
     assert names == ["e/engagement.yaml"]
+
+
+def test_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch):
+    import concurrent.futures
+    import multiprocessing
+
+    from assess.web import secret_key
+
+    monkeypatch.delenv("ASSESS_SECRET_KEY", raising=False)
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(6, mp_context=ctx) as pool:
+        keys = set(pool.map(secret_key, [tmp_path] * 12))
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]

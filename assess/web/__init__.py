@@ -34,12 +34,19 @@ def secret_key(home: Path) -> str:
     if os.environ.get("ASSESS_SECRET_KEY"):
         return os.environ["ASSESS_SECRET_KEY"]
     path = home / "secret_key"
-    if not path.exists():
+    if not path.exists():  # first start: several workers may get here at once; one key wins
         import secrets
 
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = home / f".secret_key.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)  # atomic, and refuses to replace a key another worker wrote
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 
