@@ -114,7 +114,7 @@ def test_every_form_needs_a_csrf_token(alice):
 
 def test_another_consultants_engagement_is_404_everywhere(alice, bob):
     eid = alice.create()
-    gets = ["", "/interview", "/interview/0", "/interview/answers.json", "/links", "/imports",
+    gets = ["", "/interview", "/interview/0", "/interview/answers.json", "/links", "/imports", "/practices",
             "/incidents", "/risks", "/plan", "/reports", "/settings", "/export.zip", "/reports/1.json"]
     for suffix in gets:
         assert bob.get(f"/e/{eid}{suffix}").status_code == 404, suffix
@@ -411,6 +411,10 @@ def test_dashboard_on_the_sample(app, alice, sample):
     assert "5 of 73" in sev1
     found = alice.get(f"/e/{sample}/incidents?q=pool").data.decode()
     assert "of 73" in found and "connection pool" in found.lower()
+    by_month = page.split("Per month")[1].split("</table>")[0]
+    assert all(month in by_month for month in ("2026-08", "2026-09", "2026-10"))
+    practices = alice.get(f"/e/{sample}/practices").data.decode()
+    assert "Perception gaps" in practices and "Elodie Roux" in practices and "Reactive" in practices
     risks = alice.get(f"/e/{sample}/risks").data.decode()
     assert "12 incidents" in risks or "12 incident" in risks
 

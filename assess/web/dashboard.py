@@ -12,7 +12,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
-from .. import plans, risks
+from .. import plans, questionnaires, risks
+from ..analysis import scores
 from ..charts import report_figures
 from ..engagement import EngagementError
 from ..formatting import isna
@@ -157,6 +158,17 @@ def incidents(eid: int):
         pages=pages,
         e=a.engagement,
     )
+
+
+@bp.get("/e/<int:eid>/practices")
+@login_required
+def practices(eid: int):
+    row = engagement_or_404(eid)
+    a, _j = _analysed(row)
+    sc = memo(ws(), db_session(), row, "scores", lambda a, _j: scores(a))
+    selves = [r for r in sc["respondents"] if r["questionnaire"] != "intake"]
+    return render_template("practices.html", row=row, sc=sc, selves=selves, areas=questionnaires.areas(),
+                           lang=a.engagement.language)
 
 
 @bp.get("/e/<int:eid>/risks")
