@@ -497,6 +497,9 @@ def serve(home: Path, host: str, port: int, workers: int, insecure_cookies: bool
             return create_app(home)
 
     click.echo(f"assess web app on http://{host}:{port}/ (home {home.resolve()}, {workers} workers)")
+    if not insecure_cookies:
+        click.echo("The session cookie is Secure: serve behind TLS, or pass --insecure-cookies to sign in "
+                   "over plain http on this machine.")
     App().run()
 
 
