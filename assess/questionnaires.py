@@ -189,6 +189,14 @@ class Question:
     unit: str | None = None
     when: dict[str, Any] | None = None
 
+    def applies(self, values: dict[str, Any]) -> bool:
+        """Whether the question is asked given the other answers (its `when` condition); a
+        condition on a multiple-choice question holds when any ticked option is listed."""
+        if self.when is None:
+            return True
+        v = values.get(self.when["question"])
+        return any(p in self.when["in"] for p in (v if isinstance(v, list) else [v]))
+
     def score(self, value: Any) -> float | None:
         """The 0-3 score of an answer; None for text; ValueError for an answer not allowed."""
         if self.type == "text":
@@ -319,7 +327,7 @@ def score(q: Questionnaire, answers: AnswerSet) -> dict[str, Any]:
     per_area: dict[str, dict[str, Any]] = {}
     unanswered, not_applicable, invalid, gaps = [], [], [], []
     for qid, question in questions.items():
-        if question.when is not None and values.get(question.when["question"]) not in question.when["in"]:
+        if not question.applies(values):
             not_applicable.append(qid)
             continue
         value = values.get(qid)

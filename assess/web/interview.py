@@ -54,23 +54,20 @@ def coerce(q: questionnaires.Question, raw: Any) -> Any:
     return number
 
 
-def applicable(q: questionnaires.Question, values: dict[str, Any]) -> bool:
-    if not q.when:
-        return True
-    v = values.get(q.when["question"])
-    picked = v if isinstance(v, list) else [v]
-    return any(p in q.when.get("in", []) for p in picked)
-
-
 def stored(respondent_id: int) -> dict[str, Answer]:
     return {a.question_id: a for a in db_session().scalars(
         select(Answer).where(Answer.respondent_id == respondent_id))}
 
 
+def answered(questions, values: dict[str, Any]) -> dict[str, int]:
+    """Applicable questions answered, out of those applicable."""
+    live = [q for q in questions if q.applies(values)]
+    return {"answered": sum(1 for q in live if values.get(q.id) not in (None, "", [])), "total": len(live)}
+
+
 def progress(qn: questionnaires.Questionnaire, answers: dict[str, Any]) -> dict[str, int]:
     values = {k: a.value if isinstance(a, Answer) else a for k, a in answers.items()}
-    live = [q for q in qn.questions.values() if applicable(q, values)]
-    return {"answered": sum(1 for q in live if values.get(q.id) not in (None, "", [])), "total": len(live)}
+    return answered(qn.questions.values(), values)
 
 
 def save(respondent: Respondent, items: list[dict[str, Any]]) -> tuple[list[str], dict[str, str]]:
@@ -146,7 +143,7 @@ def page(respondent: Respondent, section: int, urls: dict[str, str], posted=None
     lang = respondent.language if respondent.language in questionnaires.LANGS else "en"
     sid, title, questions = qn.sections[section]
     rows = [{"q": q, "value": values.get(q.id), "note": notes.get(q.id) or "",
-             "applicable": applicable(q, values)} for q in questions]
+             "applicable": q.applies(values)} for q in questions]
     prog = progress(qn, values)
     done = [progress_of_section(qn, i, values) for i in range(len(qn.sections))]
     return render_template(
@@ -157,10 +154,8 @@ def page(respondent: Respondent, section: int, urls: dict[str, str], posted=None
 
 
 def progress_of_section(qn, i: int, values: dict[str, Any]) -> dict[str, Any]:
-    sid, title, questions = qn.sections[i]
-    live = [q for q in questions if applicable(q, values)]
-    answered = sum(1 for q in live if values.get(q.id) not in (None, "", []))
-    return {"title": title, "answered": answered, "total": len(live)}
+    _sid, title, questions = qn.sections[i]
+    return {"title": title, **answered(questions, values)}
 
 
 def resume_section(respondent: Respondent) -> int:
