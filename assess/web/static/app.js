@@ -187,6 +187,15 @@ function updateProgress(p) {
   const text = document.querySelector("[data-progress-text]");
   if (bar) { bar.max = p.total || 1; bar.value = p.answered; }
   if (text) text.textContent = p.answered + " / " + p.total;
+  // this section's chip: the questions shown on the page that have an answer
+  const chip = document.querySelector(".sections a.current small");
+  const form = document.querySelector("form[data-autosave]");
+  if (chip && form) {
+    const shown = Array.from(form.querySelectorAll("fieldset[data-qid]:not(.hidden)"));
+    const done = shown.filter((fs) => Array.from(fs.querySelectorAll('[name^="q:"]')).some(
+      (el) => (el.type === "radio" || el.type === "checkbox") ? el.checked : el.value.trim() !== ""));
+    chip.textContent = done.length + "/" + shown.length;
+  }
 }
 
 // show a question only when the answer it depends on is one of the listed values
