@@ -549,6 +549,86 @@ def db_upgrade(home: Path) -> None:
     click.echo(f"Database at revision {database.revision()} ({database.url.split('@')[-1]}).")
 
 
+@main.group()
+def engagement() -> None:
+    """The web app's engagements as folders: list them, bring a folder in, write one out.
+
+    Example: assess engagement import acme --owner camille@northbeam.io
+    """
+
+
+@engagement.command("list")
+@HOME
+def engagement_list(home: Path) -> None:
+    """List the web app's engagements: id, owner, client, folder.
+
+    Example: assess engagement list --home ~/assess
+    """
+    from sqlalchemy import select
+
+    from .web.db import EngagementRow, User
+
+    database = _database(home)
+    with database.session() as s:
+        rows = s.execute(select(EngagementRow.id, User.email, EngagementRow.client, EngagementRow.folder)
+                         .join(User, User.id == EngagementRow.owner_id).order_by(EngagementRow.id)).all()
+    for eid, email, client, folder in rows:
+        click.echo(f"{eid:>4}  {email:<30} {client:<30} {home / 'engagements' / folder}")
+
+
+@engagement.command("import")
+@HOME
+@ENGAGEMENT
+@click.option("--owner", required=True, help="E-mail of the consultant who will own it.")
+@user_errors
+def engagement_import(home: Path, directory: Path, owner: str) -> None:
+    """Bring an engagement folder (made with `assess init`) into the web app, answers included.
+    The folder is copied; the original is left as it is.
+
+    Example: assess engagement import acme --owner camille@northbeam.io
+    """
+    from sqlalchemy import select
+
+    from .web.db import User
+    from .web.service import Workspace, import_folder
+
+    database = _database(home)
+    with database.write() as s:
+        user = s.scalar(select(User).where(User.email == owner.strip().lower()))
+        if user is None:
+            raise UserError(f"no account for {owner}: create it with `assess user create`")
+        row = import_folder(Workspace(home, database), s, user.id, directory)
+        eid, folder = row.id, row.folder
+    click.echo(f"Engagement {eid} created for {owner}: {home / 'engagements' / folder}")
+
+
+@engagement.command("export")
+@HOME
+@click.argument("engagement_id", type=int)
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+def engagement_export(home: Path, engagement_id: int, out: Path) -> None:
+    """Write an engagement out as a complete folder (the web app's answers included), ready for
+    `assess report` or git.
+
+    Example: assess engagement export 3 ~/clients/acme
+    """
+    from .web.db import EngagementRow
+    from .web.service import Workspace, sync_answers
+
+    database = _database(home)
+    ws = Workspace(home, database)
+    if out.exists() and any(out.iterdir()):
+        raise UserError(f"{out}: not empty; choose a new folder")
+    with database.write() as s:
+        row = s.get(EngagementRow, engagement_id)
+        if row is None:
+            raise UserError(f"no engagement {engagement_id} (see `assess engagement list`)")
+        sync_answers(ws, s, row)
+        shutil.copytree(ws.folder(row), out, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".assess.lock", "*.tmp"))
+    click.echo(f"Engagement {engagement_id} written to {out}")
+
+
 @main.command()
 @HOME
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -573,3 +573,30 @@ def test_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch):
     assert len(keys) == 1 and len(keys.pop()) == 64
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]
+
+
+def test_engagement_folders_in_and_out_through_the_cli(app, alice, tmp_path):
+    from click.testing import CliRunner
+
+    from assess.cli import main
+
+    home = str(ws(app).home)
+    run = CliRunner().invoke
+    res = run(main, ["engagement", "import", "--home", home, str(SAMPLE), "--owner", "alice@firm.io"])
+    assert res.exit_code == 0, res.output
+    eid = int(res.output.split()[1])
+    assert "Brightloop" in alice.get(f"/e/{eid}").data.decode()  # the owner sees it in the app
+    alice.post_json(f"/e/{eid}/interview/answers.json",
+                    {"answers": [{"question": "runbooks.coverage", "value": None, "note": "asked again"}]})
+    res = run(main, ["engagement", "list", "--home", home])
+    assert "alice@firm.io" in res.output and "Brightloop" in res.output
+    out = tmp_path / "out"
+    res = run(main, ["engagement", "export", "--home", home, str(eid), str(out)])
+    assert res.exit_code == 0, res.output
+    assert not (out / ".assess.lock").exists()
+    assert analysis.analyse(out).metrics == analysis.analyse(SAMPLE).metrics
+    intake = yaml.safe_load((out / "answers" / "intake.yaml").read_text())["answers"]
+    assert intake["runbooks.coverage"] == {"note": "asked again"}
+    assert run(main, ["engagement", "export", "--home", home, str(eid), str(out)]).exit_code == 1  # not empty
+    res = run(main, ["engagement", "import", "--home", home, str(SAMPLE), "--owner", "nobody@x.io"])
+    assert res.exit_code == 1 and "no account" in res.output
