@@ -81,6 +81,16 @@ def test_wrong_password_is_refused_and_limited(app):
     assert Web(app).login("bob@other.io").status_code == 302
 
 
+def test_sign_in_returns_to_the_page_asked_for_and_never_off_site(app):
+    w = Web(app)
+    r = w.post("/login?next=/engagements%3Fx%3D1", {"email": "alice@firm.io", "password": PASSWORD})
+    assert r.headers["Location"] == "/engagements?x=1"
+    for evil in ("//evil.example", "/\\evil.example", "https://evil.example"):
+        w = Web(app)
+        r = w.post(f"/login?next={evil}", {"email": "alice@firm.io", "password": PASSWORD})
+        assert r.headers["Location"] == "/engagements", evil
+
+
 def test_passwords_are_hashed(app):
     from assess.web.db import User
 
@@ -270,8 +280,10 @@ def test_self_assessment_link_flow(app, alice):
     assert staff.post("/r/done").status_code == 200
     # revoked: the session stops working at once; the answers stay
     alice.post(f"/e/{eid}/links/{person.id}/revoke")
-    assert staff.get("/r/0").status_code == 403
-    assert staff.get(f"/s/{token}").status_code == 410
+    r = staff.get("/r/0")
+    assert r.status_code == 403 and "Rouvrez votre lien" in r.data.decode()  # in their language
+    r = staff.get(f"/s/{token}")
+    assert r.status_code == 410 and "a été retiré" in r.data.decode()
     with ws(app).db.session() as s:
         assert s.scalar(select(Answer.value).where(Answer.respondent_id == person.id)) == 4
 

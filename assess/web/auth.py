@@ -115,7 +115,7 @@ def login():
             session.permanent = True
             session["uid"] = user.id
             target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
+            if not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target:
                 target = url_for("engagements.index")
             return redirect(target)
         error = "That e-mail and password do not match an account."

@@ -254,13 +254,20 @@ def _by_token(token: str) -> Respondent | None:
     return db_session().scalar(select(Respondent).where(Respondent.token_hash == token_hash(token)))
 
 
+def ended(r: Respondent | None):
+    """The page for a link that no longer opens the form, in the respondent's language."""
+    if r is None:
+        return render_template("link_ended.html", state="unknown"), 404
+    return render_template("link_ended.html", state=r.link_state(), lang=r.language), 410
+
+
 @bp.get("/s/<token>")
 def respondent_start(token: str):
     """The link's landing page. A GET changes nothing (a mail scanner opening the link does not
     use it up); the Start button posts the token and exchanges it for a session."""
     r = _by_token(token)
     if r is None or r.link_state() in ("revoked", "expired"):
-        return render_template("link_ended.html", state=r.link_state() if r else "unknown"), 410 if r else 404
+        return ended(r)
     e = db_session().get(EngagementRow, r.engagement_id)
     return render_template("respondent_start.html", r=r, client=e.client,
                            qn=questionnaire(r.questionnaire), lang=r.language)
@@ -270,7 +277,7 @@ def respondent_start(token: str):
 def respondent_exchange(token: str):
     r = _by_token(token)
     if r is None or r.link_state() in ("revoked", "expired"):
-        return render_template("link_ended.html", state=r.link_state() if r else "unknown"), 410 if r else 404
+        return ended(r)
     session.permanent = True
     session["respondent"] = r.id
     session["respondent_key"] = r.token_hash
@@ -293,7 +300,9 @@ def respondent_required(view):
             if request.is_json or request.path.endswith(".json"):
                 return jsonify(error="link_ended", message="This link has ended; ask your consultant "
                                "for a new one. Your unsaved answers are kept in this browser."), 403
-            return render_template("link_ended.html", state="session"), 403
+            known = db_session().get(Respondent, session["respondent"]) if session.get("respondent") else None
+            lang = known.language if known else "en"
+            return render_template("link_ended.html", state="session", lang=lang), 403
         return view(r, *args, **kwargs)
     return wrapped
 
