@@ -7,7 +7,6 @@ import concurrent.futures
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy import select
 
 from assess.web.db import Answer, Database, Respondent, head_revision, upsert_answer
 
-from .webutil import PASSWORD, Web
+from .webutil import PASSWORD, Web, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -38,9 +37,7 @@ def pg_url():
     if as_root:
         shutil.chown(base, "postgres", "postgres")
     data, sock = base / "data", base
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     subprocess.run(
         [*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "assess", "--no-sync"],
         check=True,

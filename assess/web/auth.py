@@ -3,6 +3,7 @@ rate limit (failures counted in the database, so it holds across every worker pr
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 
@@ -42,6 +43,16 @@ def db_session():
     if "db" not in g:
         g.db = ws().db.session()
     return g.db
+
+
+@contextlib.contextmanager
+def write():
+    """A write transaction for this request; afterwards the request's reads see what it wrote
+    (its read session's snapshot is ended)."""
+    with ws().db.write() as s:
+        yield s
+    if "db" in g:
+        g.db.rollback()
 
 
 def create_user(db, email: str, name: str, password: str) -> User:
@@ -96,7 +107,7 @@ def login():
         keys = [f"email:{email}", f"ip:{_client_ip()}"]
         cfg = current_app.config
         since = utcnow() - cfg["LOGIN_WINDOW"]
-        with ws().db.write() as s:  # count and record in one immediate transaction
+        with write() as s:  # count and record in one immediate transaction
             s.execute(delete(LoginFailure).where(LoginFailure.at < since))  # forget old failures
             by_email = count_failures(s, keys[:1], since)
             by_ip = count_failures(s, keys[1:], since)

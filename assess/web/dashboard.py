@@ -10,7 +10,6 @@ from typing import Any
 import plotly.io as pio
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import select
 
 from .. import plans, questionnaires, risks
 from ..analysis import scores
@@ -18,10 +17,9 @@ from ..charts import report_figures
 from ..engagement import EngagementError
 from ..formatting import isna
 from .auth import db_session, login_required, ws
-from .db import Answer, Respondent
 from .engagements import engagement_or_404
 from .interview import progress, questionnaire
-from .service import analysed, memo
+from .service import analysed, answer_sets, memo
 
 bp = Blueprint("dashboard", __name__)
 PAGE = 50
@@ -39,14 +37,9 @@ def chart_json(fig) -> Markup:
 
 
 def questionnaire_status(row) -> list[dict[str, Any]]:
-    s = db_session()
-    people = s.scalars(
-        select(Respondent).where(Respondent.engagement_id == row.id).order_by(Respondent.id)
-    ).all()
     out = []
-    for r in people:
-        rows = s.scalars(select(Answer).where(Answer.respondent_id == r.id))
-        answers = {a.question_id: a.value for a in rows}
+    for r, a in answer_sets(db_session(), row.id):
+        answers = {qid: entry["value"] for qid, entry in a.answers.items()}
         p = progress(questionnaire(r.questionnaire), answers)
         out.append({"r": r, "progress": p, "state": r.link_state() if r.token_hash else None})
     return out

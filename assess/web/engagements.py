@@ -28,7 +28,7 @@ from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..engagement import EngagementError, load_engagement, read_settings, save_settings
-from .auth import current_user, db_session, login_required, ws
+from .auth import current_user, db_session, login_required, write, ws
 from .db import Answer, EngagementRow, Respondent, utcnow
 from .service import create_engagement, export_zip, import_folder, slugify, token_hash, unpack_zip
 
@@ -120,7 +120,7 @@ def create():
         return render_template("engagements.html", rows=[], summary={}, form=form,
                                import_form=ImportFolderForm()), 400
     try:
-        with ws().db.write() as s:
+        with write() as s:
             row = create_engagement(ws(), s, current_user().id, form.client.data.strip(),
                                     form.consultant.data.strip(), (form.firm.data or "").strip() or None,
                                     form.timezone.data, form.window_end.data,
@@ -144,7 +144,7 @@ def import_zip():
     with tempfile.TemporaryDirectory() as tmp:
         try:
             folder = unpack_zip(form.archive.data.stream, Path(tmp))
-            with ws().db.write() as s:
+            with write() as s:
                 row = import_folder(ws(), s, current_user().id, folder)
                 eid = row.id
         except EngagementError as exc:
@@ -158,7 +158,7 @@ def import_zip():
 @login_required
 def export(eid: int):
     row = engagement_or_404(eid)
-    with ws().db.write() as s:
+    with write() as s:
         buf = export_zip(ws(), s, row)
     return send_file(buf, mimetype="application/zip", as_attachment=True,
                      download_name=f"{row.folder}.zip")
@@ -208,7 +208,7 @@ def settings(eid: int):
         except EngagementError as exc:
             flash(f"Not saved: {exc}", "error")
             return render_template("settings.html", row=row, form=form), 400
-        with ws().db.write() as s:
+        with write() as s:
             s.get(EngagementRow, row.id).client = e.client
         flash("Settings saved.")
         return redirect(url_for("engagements.settings", eid=eid))
@@ -240,7 +240,7 @@ def links(eid: int):
     new_link = session.pop("new_link", None)
     if form.validate_on_submit():
         token = secrets.token_urlsafe(32)
-        with ws().db.write() as s:
+        with write() as s:
             base = slugify(f"{form.role.data}-{form.name.data}", "respondent")
             taken = set(s.scalars(select(Respondent.slug).where(Respondent.engagement_id == row.id)))
             slug, n = base, 2
@@ -275,7 +275,7 @@ def _respondent_or_404(row: EngagementRow, rid: int) -> Respondent:
 def revoke(eid: int, rid: int):
     row = engagement_or_404(eid)
     r = _respondent_or_404(row, rid)
-    with ws().db.write() as s:
+    with write() as s:
         s.get(Respondent, r.id).revoked_at = utcnow()
     flash(f"The link for {r.name} is revoked: it no longer opens the form. Their answers are kept.")
     return redirect(url_for("engagements.links", eid=eid))
@@ -288,7 +288,7 @@ def renew(eid: int, rid: int):
     row = engagement_or_404(eid)
     r = _respondent_or_404(row, rid)
     token = secrets.token_urlsafe(32)
-    with ws().db.write() as s:
+    with write() as s:
         live = s.get(Respondent, r.id)
         live.token_hash, live.revoked_at = token_hash(token), None
         live.expires_at = utcnow() + dt.timedelta(days=current_app.config["LINK_DAYS"])

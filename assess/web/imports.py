@@ -20,7 +20,7 @@ from ..engagement import EngagementError, load_engagement
 from ..formatting import isna
 from ..importers.base import ImportError_
 from ..importers.generic import FIELDS
-from .auth import db_session, login_required, ws
+from .auth import db_session, login_required, write, ws
 from .db import EngagementRow, Upload
 from .engagements import choices, engagement_or_404
 
@@ -43,11 +43,18 @@ def format_choices() -> list:
                                                         for name, r in importers.READERS.items()])
 
 
-def upload_or_404(row: EngagementRow, uid: int) -> Upload:
+def upload_or_404(eid: int, uid: int) -> tuple[EngagementRow, Upload]:
+    """The consultant's engagement and one of its uploads, else 404."""
+    row = engagement_or_404(eid)
     up = db_session().get(Upload, uid)
     if up is None or up.engagement_id != row.id:
         abort(404)
-    return up
+    return row, up
+
+
+def as_uploaded(up: Upload, text: str) -> str:
+    """A message about the stored file, naming the file as the consultant uploaded it."""
+    return text.replace(up.stored_name, up.original_name)
 
 
 def upload_path(up: Upload) -> Path:
@@ -71,7 +78,7 @@ def index(eid: int):
             ws().uploads.mkdir(parents=True, exist_ok=True)
             stored = f"{secrets.token_hex(16)}{ext}"
             f.save(ws().uploads / stored)
-            with ws().db.write() as s:
+            with write() as s:
                 up = Upload(engagement_id=row.id, original_name=original[:300], stored_name=stored,
                             size=(ws().uploads / stored).stat().st_size,
                             options={"format": form.format.data} if form.format.data else {})
@@ -96,8 +103,7 @@ def _options(up: Upload) -> tuple[str | None, dict[str, Any]]:
 @bp.get("/e/<int:eid>/imports/<int:uid>")
 @login_required
 def preview(eid: int, uid: int):
-    row = engagement_or_404(eid)
-    up = upload_or_404(row, uid)
+    row, up = upload_or_404(eid, uid)
     if up.status != "uploaded":
         return render_template("import_done.html", row=row, up=up)
     fmt, opts = _options(up)
@@ -107,7 +113,7 @@ def preview(eid: int, uid: int):
     try:
         report, frame = store.preview_file(engagement, path, fmt, opts)
     except (ImportError_, EngagementError) as exc:
-        error = str(exc).replace(path.name, up.original_name)
+        error = as_uploaded(up, str(exc))
         suffix = path.suffix.lower()
         if suffix in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm") and fmt in (None, *importers.GENERIC):
             reader = importers.READERS["generic-xlsx" if suffix.startswith(".xls") else "generic-csv"]
@@ -120,7 +126,7 @@ def preview(eid: int, uid: int):
         cols = [c for c in PREVIEW_COLUMNS.get(report.kind, ()) if c in frame.columns]
         for rec in frame.head(PREVIEW_ROWS)[cols].to_dict("records"):
             rows.append({c: ("" if isna(v) else str(v)) for c, v in rec.items()})
-        rejected = [str(p).replace(path.name, up.original_name) for p in report.rejected]
+        rejected = [as_uploaded(up, str(p)) for p in report.rejected]
     else:
         cols, rejected = [], []
     mapping = dict(opts.get("column_map") or {})
@@ -132,8 +138,7 @@ def preview(eid: int, uid: int):
 @bp.post("/e/<int:eid>/imports/<int:uid>/options")
 @login_required
 def options(eid: int, uid: int):
-    row = engagement_or_404(eid)
-    up = upload_or_404(row, uid)
+    row, up = upload_or_404(eid, uid)
     form = request.form
     opts: dict[str, Any] = {}
     if form.get("format") in importers.READERS:
@@ -147,7 +152,7 @@ def options(eid: int, uid: int):
         opts["column_map"] = column_map
         opts.setdefault("format", "generic-xlsx" if up.stored_name.endswith((".xlsx", ".xlsm"))
                         else "generic-csv")
-    with ws().db.write() as s:
+    with write() as s:
         s.get(Upload, up.id).options = opts
     return redirect(url_for("imports.preview", eid=eid, uid=uid))
 
@@ -155,8 +160,7 @@ def options(eid: int, uid: int):
 @bp.post("/e/<int:eid>/imports/<int:uid>/confirm")
 @login_required
 def confirm(eid: int, uid: int):
-    row = engagement_or_404(eid)
-    up = upload_or_404(row, uid)
+    row, up = upload_or_404(eid, uid)
     if up.status != "uploaded":
         return redirect(url_for("imports.preview", eid=eid, uid=uid))
     fmt, opts = _options(up)
@@ -169,8 +173,8 @@ def confirm(eid: int, uid: int):
         return redirect(url_for("imports.preview", eid=eid, uid=uid))
     result = report.to_dict()
     result["file"] = up.original_name
-    result["rejected"] = [r.replace(upload_path(up).name, up.original_name) for r in result["rejected"]]
-    with ws().db.write() as s:
+    result["rejected"] = [as_uploaded(up, r) for r in result["rejected"]]
+    with write() as s:
         live = s.get(Upload, up.id)
         live.status, live.result = "imported", result
     upload_path(up).unlink(missing_ok=True)
@@ -185,9 +189,8 @@ def confirm(eid: int, uid: int):
 @bp.post("/e/<int:eid>/imports/<int:uid>/discard")
 @login_required
 def discard(eid: int, uid: int):
-    row = engagement_or_404(eid)
-    up = upload_or_404(row, uid)
-    with ws().db.write() as s:
+    row, up = upload_or_404(eid, uid)
+    with write() as s:
         s.get(Upload, up.id).status = "discarded"
     upload_path(up).unlink(missing_ok=True)
     flash(f"{up.original_name} was discarded: nothing was imported.")

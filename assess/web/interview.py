@@ -13,7 +13,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import delete, select
 
 from .. import questionnaires
-from .auth import db_session, login_required, ws
+from .auth import db_session, login_required, write
 from .db import Answer, EngagementRow, Respondent, upsert_answer, utcnow
 from .engagements import engagement_or_404
 from .service import token_hash
@@ -92,7 +92,7 @@ def save(respondent: Respondent, items: list[dict[str, Any]]) -> tuple[list[str]
             continue
         valid.append((qid, value, note))
     if valid:
-        with ws().db.write() as s:
+        with write() as s:
             now = utcnow()
             for qid, value, note in valid:
                 if value is None and note is None:
@@ -104,7 +104,6 @@ def save(respondent: Respondent, items: list[dict[str, Any]]) -> tuple[list[str]
             live = s.get(Respondent, respondent.id)
             if live.started_at is None:
                 live.started_at = now
-        db_session().rollback()  # end the request's read snapshot: later reads see these answers
     return saved, errors
 
 
@@ -207,7 +206,7 @@ def intake_of(row: EngagementRow) -> Respondent:
     r = db_session().scalar(select(Respondent).where(Respondent.engagement_id == row.id,
                                                      Respondent.questionnaire == "intake"))
     if r is None:
-        with ws().db.write() as s:
+        with write() as s:
             s.add(Respondent(engagement_id=row.id, questionnaire="intake", name="Consultant",
                              role="consultant", slug="intake"))
         r = db_session().scalar(select(Respondent).where(Respondent.engagement_id == row.id,
@@ -339,7 +338,7 @@ def respondent_done(r: Respondent):
     qn = questionnaire(r.questionnaire)
     prog = progress(qn, stored(r.id))
     if request.method == "POST":
-        with ws().db.write() as s:
+        with write() as s:
             s.get(Respondent, r.id).submitted_at = utcnow()
         r.submitted_at = utcnow()
     return render_template("respondent_done.html", r=r, progress=prog, lang=r.language,

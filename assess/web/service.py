@@ -143,12 +143,16 @@ def unpack_zip(data: io.BytesIO | Path, target: Path) -> Path:
 
 
 def answer_sets(s: Session, engagement_id: int) -> list[tuple[Respondent, questionnaires.AnswerSet]]:
+    """Each respondent of an engagement with their answers (two queries, whatever the count)."""
     rows = s.scalars(select(Respondent).where(Respondent.engagement_id == engagement_id)
                      .order_by(Respondent.id)).all()
+    by_respondent: dict[int, list[Answer]] = {r.id: [] for r in rows}
+    for a in s.scalars(select(Answer).where(Answer.respondent_id.in_(list(by_respondent)))
+                       .order_by(Answer.question_id)):
+        by_respondent[a.respondent_id].append(a)
     out = []
     for r in rows:
-        answers = s.scalars(select(Answer).where(Answer.respondent_id == r.id)
-                            .order_by(Answer.question_id)).all()
+        answers = by_respondent[r.id]
         last = max((a.updated_at for a in answers), default=None)
         out.append((r, questionnaires.AnswerSet(
             file=f"{r.slug}.yaml", questionnaire=r.questionnaire, name=r.name, role=r.role,
