@@ -79,3 +79,38 @@ def typed(frame: pd.DataFrame, columns: dict[str, str] = INCIDENT_COLUMNS) -> pd
         else:
             out[col] = series.astype(dtype)
     return out.reset_index(drop=True)
+
+# The order an incident's lifecycle must follow. mitigation_started sits outside it: it may
+# legitimately come before or after the acknowledgement.
+TIMELINE_ORDER = ("impact_start", "detected", "acknowledged", "mitigated", "resolved")
+
+
+def timeline_problems(frame: pd.DataFrame) -> pd.DataFrame:
+    """Incidents whose recorded times run backwards: one row per pair out of order.
+
+    Each recorded time is compared with the latest recorded time before it in TIMELINE_ORDER
+    (so a missing acknowledgement does not hide a resolve before detection). Columns: position
+    (the frame's row position), key, provenance, earlier (the field that should come first),
+    later (the field recorded before it), minutes (by how much, > 0).
+    """
+    rows = []
+    latest = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
+    latest_field = pd.Series(pd.NA, index=frame.index, dtype="string")
+    for col in TIMELINE_ORDER:
+        if col not in frame.columns:
+            continue
+        value = frame[col]
+        bad = (value < latest).fillna(False).to_numpy(bool)
+        if bad.any():
+            gap = (latest - value).dt.total_seconds() / 60.0
+            for pos in bad.nonzero()[0]:
+                rows.append({"position": int(pos), "key": frame["key"].iloc[pos],
+                             "provenance": frame["provenance"].iloc[pos]
+                             if "provenance" in frame.columns else pd.NA,
+                             "earlier": latest_field.iloc[pos], "later": col,
+                             "minutes": round(float(gap.iloc[pos]), 1)})
+        newer = value.notna() & ~((value < latest).fillna(False))
+        latest = latest.where(~newer, value)
+        latest_field = latest_field.where(~newer, col)
+    return pd.DataFrame(rows, columns=["position", "key", "provenance", "earlier", "later",
+                                       "minutes"])
