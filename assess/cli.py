@@ -90,10 +90,13 @@ def init(directory: Path, client: str, consultant: str, firm: str | None, timezo
               help="Day/month order of dates like 03/04/2025 when the file cannot settle it.")
 @click.option("--service", default=None, help="Service a git log's deploys belong to "
                                               "(default: the file name).")
+@click.option("--timezone", default=None, metavar="ZONE",
+              help="IANA zone of times the file writes without an offset, or by an ambiguous "
+                   "abbreviation (CST, IST); default: the engagement's. Recorded with the import.")
 @user_errors
 def import_(directory: Path, files: tuple[Path, ...], fmt: str | None, strict: bool,
             as_json: bool, column_map: tuple[str, ...], date_order: str | None,
-            service: str | None) -> None:
+            service: str | None, timezone: str | None) -> None:
     """Import incident exports or deploy logs into the engagement.
 
     The raw file is kept under incidents/ or deploys/ exactly as received; rejected rows are
@@ -114,7 +117,16 @@ def import_(directory: Path, files: tuple[Path, ...], fmt: str | None, strict: b
         if not sep or not field.strip() or not column.strip():
             raise UserError(f"--map {item!r}: expected FIELD=COLUMN, e.g. --map title=Summary")
         mapping[field.strip()] = column.strip()
-    options = {"column_map": mapping, "date_order": date_order, "service": service}
+    if timezone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UserError(f"--timezone {timezone!r}: expected an IANA time zone such as "
+                            "America/Chicago") from None
+    options = {"column_map": mapping, "date_order": date_order, "service": service,
+               "timezone": timezone}
     engagement = load_engagement(directory)
     reports = [store.import_file(engagement, f, fmt=fmt, strict=strict, options=dict(options))
                for f in files]

@@ -26,7 +26,7 @@ from .mappings import severity_map
 MANIFEST = "imports.yaml"
 POSTMORTEMS = "postmortems.yaml"
 COLUMN_MAPPINGS = "column_mappings.yaml"
-OPTION_KEYS = ("date_order", "service", "column_map")
+OPTION_KEYS = ("date_order", "service", "column_map", "timezone")
 # What a missing field costs the analysis, for the data-quality summary.
 CONSEQUENCE = {
     "severity": "per-severity figures and the mitigation SLA leave them out",
@@ -90,7 +90,7 @@ class ImportReport:
 def context_for(reader_name: str, engagement: Engagement,
                 options: dict[str, Any] | None = None) -> ReadContext:
     options = options or {}
-    return ReadContext(timezone=engagement.timezone,
+    return ReadContext(timezone=options.get("timezone") or engagement.timezone,
                        severity_map=severity_map(reader_name, engagement),
                        service=options.get("service"), date_order=options.get("date_order"),
                        column_map=dict(options.get("column_map") or {}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .base import ImportError_, Problem, ReadContext, Reader, ReadResult, head_text, sniff_binary
@@ -45,6 +46,11 @@ def detect(path: Path) -> Reader:
     if not what and not head.strip():
         raise ImportError_(f"{path.name}: not a text export (empty or binary content)")
     matches = [r for r in READERS.values() if r.detect(head, path)]
+    if not matches and re.search(r'"\s*(@\{\w+=|System\.Object\[\])', head):
+        raise ImportError_(
+            f"{path.name}: nested objects are written as text (\"@{{status=...; ...}}\"): the file "
+            "was made by Windows PowerShell's ConvertTo-Json, which stops at depth 2 by default; "
+            "export again with ConvertTo-Json -Depth 10; nothing was imported")
     if not matches:
         hint = (" A CSV of your own shape imports with --format generic-csv and --map "
                 "field=Column." if path.suffix.lower() in (".csv", ".tsv", ".txt") else "")

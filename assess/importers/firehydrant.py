@@ -30,7 +30,7 @@ from .base import (
     parse_instant,
     read_text,
 )
-from .jsonapi import JsonRecord, has_keys, load_json, read_records, records_at
+from .jsonapi import JsonRecord, has_keys, load_json, read_records
 from .rows import csv_rows, finish, incident, map_severity
 
 MILESTONES = {
@@ -62,7 +62,7 @@ class FireHydrantJson:
             has_keys(head, "milestones") or has_keys(head, "current_milestone"))
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
-        payload, encoding = load_json(path)
+        loaded = load_json(path)
 
         def to_row(rec: JsonRecord):
             ext_id = rec.text("id", required=True)
@@ -86,8 +86,9 @@ class FireHydrantJson:
 
         notes = ["FireHydrant milestones map to the canonical timeline (first_action = mitigation "
                  "started)."]
-        return read_records(self.name, path, ctx, records_at(payload, "data", ""), to_row, notes,
-                            encoding, "a FireHydrant incidents payload")
+        what = "a FireHydrant incidents payload"
+        return read_records(self.name, path, ctx, loaded.records("data", what=what), to_row,
+                            loaded.notes + notes, loaded.encoding, what)
 
 
 class FireHydrantCsv:

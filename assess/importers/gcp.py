@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import ReadContext, ReadResult
-from .jsonapi import JsonRecord, has_keys, load_json, read_records, records_at
+from .jsonapi import JsonRecord, has_keys, load_json, read_records
 from .rows import earliest, incident, map_severity
 
 IMPACT = {"SERVICE_OUTAGE": "outage", "SERVICE_DISRUPTION": "partial",
@@ -31,7 +31,7 @@ class GcpIncidentsJson:
         return has_keys(head, "status_impact", "external_desc")
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
-        payload, encoding = load_json(path)
+        loaded = load_json(path)
 
         def to_row(rec: JsonRecord):
             ext_id = rec.text("id", required=True)
@@ -60,5 +60,7 @@ class GcpIncidentsJson:
             )
 
         notes = ["Public status-page incidents: detection source is not recorded."]
-        return read_records(self.name, path, ctx, records_at(payload, ""), to_row, notes, encoding,
+        what = "a Google Cloud incidents.json"
+        return read_records(self.name, path, ctx, loaded.records(what=what), to_row,
+                            loaded.notes + notes, loaded.encoding,
                             "a Google Cloud incidents.json")

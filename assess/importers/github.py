@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from .base import ReadContext, ReadResult
-from .jsonapi import JsonRecord, has_keys, load_json, read_records, records_at
+from .jsonapi import JsonRecord, has_keys, load_json, read_records
 from .rows import incident, map_severity
 
 _SEV = re.compile(r"^(sev(?:erity)?[\s:_-]*[0-4]|p[0-5]|priority[\s:_-]*[0-5])$", re.I)
@@ -30,7 +30,7 @@ class GitHubIssuesJson:
             "github.com" in head or has_keys(head, "createdAt", "closedAt"))
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
-        payload, encoding = load_json(path)
+        loaded = load_json(path)
 
         def to_row(rec: JsonRecord):
             if rec.get("pull_request") is not None:
@@ -60,5 +60,6 @@ class GitHubIssuesJson:
             )
 
         notes = ["GitHub issues: only issues with an 'incident' label are imported."]
-        return read_records(self.name, path, ctx, records_at(payload, "", "items"), to_row, notes,
-                            encoding, "a GitHub issues list")
+        what = "a GitHub issues list"
+        return read_records(self.name, path, ctx, loaded.records("items", what=what), to_row,
+                            loaded.notes + notes, loaded.encoding, what)

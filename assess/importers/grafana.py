@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import ReadContext, ReadResult
-from .jsonapi import JsonRecord, has_keys, load_json, read_records, records_at
+from .jsonapi import JsonRecord, has_keys, load_json, read_records
 from .rows import incident, map_severity
 
 
@@ -37,7 +37,7 @@ class GrafanaOnCallJson:
         return has_keys(head, "results", "alerts_count", "integration_id")
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
-        payload, encoding = load_json(path)
+        loaded = load_json(path)
 
         def to_row(rec: JsonRecord):
             ext_id = rec.text("id", required=True)
@@ -58,5 +58,6 @@ class GrafanaOnCallJson:
             )
 
         notes = ["Grafana OnCall alert groups carry no severity unless labelled 'severity'."]
-        return read_records(self.name, path, ctx, records_at(payload, "results", ""), to_row, notes,
-                            encoding, "a Grafana OnCall alert groups payload")
+        what = "a Grafana OnCall alert groups payload"
+        return read_records(self.name, path, ctx, loaded.records("results", what=what), to_row,
+                            loaded.notes + notes, loaded.encoding, what)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import ReadContext, ReadResult
-from .jsonapi import JsonRecord, has_keys, load_json, read_records, records_at
+from .jsonapi import JsonRecord, has_keys, load_json, read_records
 from .rows import incident, map_severity
 
 TIMESTAMPS = {
@@ -59,7 +59,7 @@ class IncidentIoJson:
             has_keys(head, "incident_status") or has_keys(head, "incident_timestamp_values"))
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
-        payload, encoding = load_json(path)
+        loaded = load_json(path)
 
         def to_row(rec: JsonRecord):
             if (rec.raw("mode") or "").lower() in ("test", "tutorial"):
@@ -116,5 +116,6 @@ class IncidentIoJson:
 
         notes = ["incident.io timestamps are matched by name (Impact started, Reported, Accepted, "
                  "Fixed, Resolved); unknown names are ignored."]
-        return read_records(self.name, path, ctx, records_at(payload, "incidents"), to_row, notes,
-                            encoding, "an incident.io incidents payload")
+        what = "an incident.io incidents payload"
+        return read_records(self.name, path, ctx, loaded.records("incidents", what=what), to_row,
+                            loaded.notes + notes, loaded.encoding, what)

@@ -18,7 +18,7 @@ import datetime as dt
 from pathlib import Path
 
 from .base import ReadContext, ReadResult
-from .jsonapi import JsonRecord, has_keys, load_json, read_records, records_at
+from .jsonapi import JsonRecord, has_keys, load_json, read_records
 from .rows import incident, map_severity
 
 
@@ -35,10 +35,10 @@ class OpsgenieJson:
     description = "Opsgenie alerts or incidents API JSON"
 
     def detect(self, head: str, path: Path) -> bool:
-        return has_keys(head, "data", "tinyId")
+        return has_keys(head, "tinyId") and (has_keys(head, "data") or has_keys(head, "createdAt"))
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
-        payload, encoding = load_json(path)
+        loaded = load_json(path)
 
         def to_row(rec: JsonRecord):
             ext_id = rec.text("id", required=True)
@@ -72,5 +72,6 @@ class OpsgenieJson:
 
         notes = ["Opsgenie ackTime/closeTime are milliseconds after creation; epoch-millisecond "
                  "timestamps are read as UTC."]
-        return read_records(self.name, path, ctx, records_at(payload, "data", ""), to_row, notes,
-                            encoding, "an Opsgenie alerts or incidents payload")
+        what = "an Opsgenie alerts or incidents payload"
+        return read_records(self.name, path, ctx, loaded.records("data", what=what), to_row,
+                            loaded.notes + notes, loaded.encoding, what)

@@ -15,7 +15,9 @@ seconds_to_resolve. Severity from priority (P1..P5) when set, otherwise from urg
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import columnar
 from .base import (
@@ -29,7 +31,7 @@ from .base import (
     parse_iso,
     read_text,
 )
-from .jsonapi import JsonRecord, has_keys, load_json, read_records, records_at
+from .jsonapi import JsonRecord, has_keys, load_json, read_records
 from .rows import csv_rows, earliest, finish, incident, map_severity
 
 NAME = "pagerduty-csv"
@@ -174,13 +176,33 @@ class PagerDutyJson:
     description = "PagerDuty REST API or Analytics incidents JSON"
 
     def detect(self, head: str, path: Path) -> bool:
-        rest = has_keys(head, "incidents", "incident_number") and (
+        rest = has_keys(head, "incident_number") and (
             has_keys(head, "urgency") or has_keys(head, "escalation_policy"))
-        analytics = has_keys(head, "data", "seconds_to_resolve")
+        analytics = has_keys(head, "seconds_to_resolve") and has_keys(head, "created_at")
         return rest or analytics
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
-        payload, encoding = load_json(path)
+        loaded = load_json(path)
+        what = "a PagerDuty incidents payload"
+        zones: set[str] = set()
+
+        def envelope(page: dict) -> None:
+            if isinstance(page.get("time_zone"), str) and page["time_zone"].strip():
+                zones.add(page["time_zone"].strip())
+
+        records = loaded.records("incidents", "data", single=("incident",), what=what,
+                                 extra=envelope)
+        if len(zones) > 1:
+            raise ImportError_(f"{path.name}: its pages name different time zones "
+                               f"({', '.join(sorted(zones))}); export them with one time_zone")
+        zone = next(iter(zones), None)
+        if zone:
+            try:
+                ctx = replace(ctx, timezone=ZoneInfo(zone).key)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ImportError_(f"{path.name}: time_zone {zone!r} is not an IANA time zone "
+                                   "such as Etc/UTC") from None
+        disagree: list[str] = []
 
         def to_row(rec: JsonRecord):
             ext_id = rec.text("id", required=True)
@@ -198,8 +220,16 @@ class PagerDutyJson:
                 return None
             if acknowledged is None and to_ack is not None:
                 acknowledged = created + dt.timedelta(seconds=to_ack)
-            if resolved is None and to_resolve is not None:
-                resolved = created + dt.timedelta(seconds=to_resolve)
+            if to_resolve is not None:
+                # PagerDuty's own duration wins over a resolved_at that disagrees with it
+                by_duration = created + dt.timedelta(seconds=to_resolve)
+                if resolved is not None and abs((resolved - by_duration).total_seconds()) > 60:
+                    gap = (resolved - created).total_seconds()
+                    disagree.append(
+                        f"record {rec.row} ({ext_id}): resolved_at is {abs(gap):.0f} s "
+                        f"{'after' if gap >= 0 else 'before'} created_at, seconds_to_resolve "
+                        f"says {to_resolve:.0f} s")
+                resolved = by_duration
             return incident(
                 "pagerduty", ext_id,
                 title=rec.first("title", "description", "summary") or f"Incident {ext_id}",
@@ -211,7 +241,13 @@ class PagerDutyJson:
                 status="resolved" if resolved is not None else rec.raw("status"),
             )
 
-        records = records_at(payload, "incidents", "data")
         notes = ["PagerDuty incidents are opened by alerts: detection source is 'alert'."]
-        return read_records(self.name, path, ctx, records, to_row, notes, encoding,
-                            "a PagerDuty incidents payload")
+        result = read_records(self.name, path, ctx, records, to_row, loaded.notes + notes,
+                              loaded.encoding, what, zone_named=zone and f"{zone} (time_zone)")
+        if disagree:
+            result.notes.append(
+                f"{len(disagree)} record(s) whose resolved_at disagrees with PagerDuty's own "
+                "seconds_to_resolve by more than a minute: resolved is taken as created_at + "
+                "seconds_to_resolve. " + "; ".join(disagree[:10])
+                + (f"; and {len(disagree) - 10} more" if len(disagree) > 10 else ""))
+        return result

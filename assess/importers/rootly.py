@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import ReadContext, ReadResult
-from .jsonapi import JsonRecord, has_keys, load_json, read_records, records_at
+from .jsonapi import JsonRecord, has_keys, load_json, read_records
 from .rows import incident, map_severity
 
 
@@ -28,7 +28,7 @@ class RootlyJson:
             has_keys(head, "started_at") or has_keys(head, "sequential_id"))
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
-        payload, encoding = load_json(path)
+        loaded = load_json(path)
 
         def to_row(rec: JsonRecord):
             if rec.raw("type") not in (None, "incidents"):
@@ -68,5 +68,6 @@ class RootlyJson:
 
         notes = ["Rootly milestones (started, detected, acknowledged, mitigated, resolved) map one "
                  "to one."]
-        return read_records(self.name, path, ctx, records_at(payload, "data"), to_row, notes,
-                            encoding, "a Rootly incidents payload")
+        what = "a Rootly incidents payload"
+        return read_records(self.name, path, ctx, loaded.records("data", what=what), to_row,
+                            loaded.notes + notes, loaded.encoding, what)
