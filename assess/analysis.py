@@ -18,7 +18,7 @@ class Analysis:
     data: store.EngagementData
     metrics: dict[str, Any]
     imports: list[dict[str, Any]] = field(default_factory=list)  # the manifest's entries
-    # the in-window incidents the metrics were computed from, with their class (for evidence)
+    # the in-window rows of the enriched incident table the metrics were computed from
     frame: pd.DataFrame | None = None
     settings: metrics.Settings | None = None
     scores: dict[str, Any] | None = None
@@ -50,12 +50,8 @@ def scores(a: Analysis) -> dict[str, Any]:
 def evidence(a: Analysis) -> risks.Evidence:
     """What the risk ranking reads from this analysis."""
     frame = a.frame if a.frame is not None else pd.DataFrame(columns=["key"])
-    ooh = None
-    if a.settings is not None and len(frame):
-        paged = metrics.paged_at(frame, a.settings)
-        ooh = (metrics.out_of_hours(paged, a.settings.business_hours) & paged.notna()).to_numpy(bool)
     return risks.Evidence(metrics=a.metrics, incidents=frame, gaps=scores(a)["gaps"],
-                          out_of_hours=ooh, timezone=a.engagement.timezone)
+                          timezone=a.engagement.timezone)
 
 
 def judgement(a: Analysis, lang: str | None = None) -> dict[str, Any]:

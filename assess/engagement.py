@@ -27,6 +27,7 @@ from .files import atomic_write, folder_lock
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 # Minutes to start mitigation, from the severity table of the source articles.
 DEFAULT_MITIGATION_TARGETS = {"SEV1": 5.0, "SEV2": 15.0, "SEV3": 240.0}
+DEFAULT_IMPACT_BY_SEVERITY = {"SEV1": "outage", "SEV2": "partial", "SEV3": "none", "SEV4": "none"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -75,6 +76,9 @@ class Engagement:
     change_window_minutes: float = 120.0
     recurrence_days: int = 30
     business_hours: BusinessHours = field(default_factory=BusinessHours)
+    # the impact an incident is taken to have when its source records none (metrics' one rule)
+    impact_by_severity: dict[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_IMPACT_BY_SEVERITY))
     severity_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -162,6 +166,22 @@ def _parse_sla(r: _Reader) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 50 <= value < 100:
         raise r.fail("sla.target", "a percentage between 50 and 100 such as 99.9", value)
     return float(value) / 100.0
+
+
+def _parse_impacts(r: _Reader) -> dict[str, str]:
+    raw = r.get("sla.impact_by_severity", {})
+    if not isinstance(raw, dict):
+        raise r.fail("sla.impact_by_severity", "a mapping of SEV1..SEV4 to outage, partial, "
+                     "degraded or none", raw)
+    impacts = dict(DEFAULT_IMPACT_BY_SEVERITY)
+    for sev, value in raw.items():
+        key = f"sla.impact_by_severity.{sev}"
+        if sev not in SEVERITIES:
+            raise r.fail(key, f"one of {', '.join(SEVERITIES)} as the key")
+        if value not in ("outage", "partial", "degraded", "none"):
+            raise r.fail(key, "one of outage, partial, degraded, none", value)
+        impacts[sev] = value
+    return impacts
 
 
 def _parse_targets(r: _Reader) -> dict[str, float]:
@@ -268,6 +288,7 @@ def parse_engagement(data: Any, root: Path, source: Path | None = None) -> Engag
         change_window_minutes=r.number("change_window_minutes", 120, lo=1, hi=7 * 24 * 60),
         recurrence_days=int(r.number("recurrence_days", 30, lo=1, hi=365)),
         business_hours=_parse_business_hours(r),
+        impact_by_severity=_parse_impacts(r),
         severity_overrides={str(k): {str(a): b for a, b in v.items()} for k, v in overrides.items()},
     )
 
@@ -308,6 +329,11 @@ language: en        # en or fr: default language of the reports
 sla:
   target: 99.9      # monthly availability committed to customers, in percent
   partial_outage_weight: 0.5   # a partial outage counts as this share of downtime
+  impact_by_severity:          # the impact of an incident whose source records none
+    SEV1: outage
+    SEV2: partial
+    SEV3: none
+    SEV4: none
 mitigation_targets: # minutes from detection to the start of mitigation
   SEV1: 5
   SEV2: 15

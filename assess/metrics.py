@@ -1,191 +1,155 @@
-"""Baseline metrics over the assessment window: a pure function of the canonical tables.
+"""Baseline metrics over the assessment window: a pure function of the enriched incident table.
 
-Every definition and fallback is documented in docs/metrics.md; the short form:
-- An incident is in the window when its start (impact start, or detection when that is missing)
-  falls in [window start, window end). Downtime from incidents that began earlier is clipped in.
-- MTTD = detected - impact start (only where the impact start is known, no fallback: a fallback
-  would report zero). MTTA = acknowledged - detected. Time to mitigate (MTTM) = mitigated - detected,
-  falling back to resolved when mitigation was not recorded. MTTR = resolved - start.
-  Each: median (the headline), p90, mean, max, n, and how many values used a fallback.
-- Downtime: incidents that took a service down (SEV1 or impact 'outage') count in full, partial or
-  degraded ones by the engagement's `partial_outage_weight`; from start to mitigated (else resolved,
-  else the window end). Overlaps are merged: each minute counts once, at its highest weight.
+Every definition is documented in docs/metrics.md; the short form:
+- The set: incidents whose start (impact start, else detection) falls in [window start, window
+  end). The same set feeds the count, the durations, the charts and the risks. Downtime also counts
+  incidents that began before the window and ended inside it (clipped, listed as carried in).
+- Durations have one start and one end each: MTTD impact start -> detected, MTTA detected ->
+  acknowledged, time to mitigate detected -> mitigated, MTTR detected -> resolved ("time to
+  resolve, from detection"), time to restore impact start -> resolved. No stand-in times. A pair
+  recorded out of order is not measurable for that incident and counted as out of order.
+- Every duration carries its basis (n, missing, out of order, coverage), a 90% interval for its
+  median (order statistics) and a confidence grade A-D (assess/data/metrics.yaml, `rules.grades`).
+- Downtime: the incident's impact (its source's, else the engagement's severity-to-impact mapping)
+  weighs it: outage 1, partial or degraded `partial_outage_weight`. From start to mitigated (else
+  resolved), never before detection; an incident with no end is not downtime and is listed.
+  Overlaps are merged: each minute counts once, at its highest weight.
+- Headlines are given for SEV1-SEV2 (`headline`) beside the all-severity figures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass
+import math
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import yaml
 
-from .engagement import SEVERITIES, BusinessHours, Engagement
+from .engagement import SEVERITIES
+from .enrich import (  # noqa: F401 - re-exported: the metrics' public names
+    DURATIONS,
+    MAJOR,
+    TITLE_SIMILARITY,
+    Settings,
+    enrich,
+    incident_classes,
+    normalise_title,
+    normalise_titles,
+    out_of_hours,
+    paged_at,
+    rules,
+)
+from .paths import data_dir
 
 MATURITY_LEVELS = ("Reactive", "Defined", "Proactive", "Preventive")
 # Median MTTR bands of the source articles' maturity model (minutes): Preventive < 5,
 # Proactive 10-15, Defined 30-60, Reactive 2-4 h. Values between bands go to the lower level.
 MTTR_BANDS = ((5.0, "Preventive"), (15.0, "Proactive"), (60.0, "Defined"))
 POSTMORTEM_DEADLINE = pd.Timedelta(hours=48)
-TITLE_SIMILARITY = 0.82
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the metrics need from the engagement (no I/O, no Flask)."""
-
-    start: pd.Timestamp  # window start, UTC
-    end: pd.Timestamp  # window end (exclusive), UTC
-    timezone: str = "UTC"
-    sla_target: float = 0.999
-    mitigation_targets: tuple[tuple[str, float], ...] = (("SEV1", 5.0), ("SEV2", 15.0),
-                                                         ("SEV3", 240.0))
-    partial_outage_weight: float = 0.5
-    change_window_minutes: float = 120.0
-    recurrence_days: int = 30
-    business_hours: BusinessHours = BusinessHours()
-
-    @classmethod
-    def from_engagement(cls, e: Engagement) -> Settings:
-        start, end = e.window_bounds_utc()
-        return cls(start=pd.Timestamp(start), end=pd.Timestamp(end), timezone=e.timezone,
-                   sla_target=e.sla_target,
-                   mitigation_targets=tuple(sorted(e.mitigation_targets.items())),
-                   partial_outage_weight=e.partial_outage_weight,
-                   change_window_minutes=e.change_window_minutes,
-                   recurrence_days=e.recurrence_days, business_hours=e.business_hours)
-
-
-def _minutes(delta: pd.Series) -> pd.Series:
-    return delta.dt.total_seconds() / 60.0
-
-
-def stats(values: pd.Series, fallbacks: int = 0) -> dict[str, Any]:
-    """median, p90, mean, max and n of a series of minutes (NaN ignored; negatives excluded)."""
-    v = values.dropna().astype(float)
-    v = v[v >= 0]
-    if v.empty:
-        return {"median": None, "p90": None, "mean": None, "max": None, "n": 0,
-                "fallbacks": fallbacks}
-    return {
-        "median": round(float(v.median()), 1),
-        "p90": round(float(np.percentile(v.to_numpy(), 90)), 1),
-        "mean": round(float(v.mean()), 1),
-        "max": round(float(v.max()), 1),
-        "n": int(len(v)),
-        "fallbacks": int(fallbacks),
-    }
-
-
-def prepare(incidents: pd.DataFrame, s: Settings) -> pd.DataFrame:
-    """Derived columns: start (with fallback), durations in minutes, local month, in-window flag."""
-    df = incidents.copy()
-    df["start"] = df["impact_start"].fillna(df["detected"])
-    df["start_fallback"] = df["impact_start"].isna() & df["detected"].notna()
-    df["mitigated_eff"] = df["mitigated"].fillna(df["resolved"])
-    df["mitigated_fallback"] = df["mitigated"].isna() & df["resolved"].notna()
-    df["ttd"] = _minutes(df["detected"] - df["impact_start"])
-    df["tta"] = _minutes(df["acknowledged"] - df["detected"])
-    df["ttm"] = _minutes(df["mitigated_eff"] - df["detected"])
-    df["ttr"] = _minutes(df["resolved"] - df["start"])
-    started = df["mitigation_started"].fillna(df["mitigated_eff"])
-    df["tt_start_mitigation"] = _minutes(started - df["detected"])
-    df["in_window"] = (df["start"] >= s.start) & (df["start"] < s.end)
-    local = df["start"].dt.tz_convert(s.timezone)
-    df["month"] = local.dt.strftime("%Y-%m")
-    df["week"] = (local.dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time
-                  .dt.strftime("%Y-%m-%d"))
-    # sort so that every order-dependent step (recurrence) is independent of the input's order
-    return df.sort_values(["start", "key"], kind="mergesort").reset_index(drop=True)
-
-
-def _duration_block(df: pd.DataFrame) -> dict[str, Any]:
-    return {
-        "mttd_minutes": stats(df["ttd"]),
-        "mtta_minutes": stats(df["tta"]),
-        "mttm_minutes": stats(df["ttm"], int((df["mitigated_fallback"] & df["ttm"].notna()).sum())),
-        "mttr_minutes": stats(df["ttr"], int((df["start_fallback"] & df["ttr"].notna()).sum())),
-    }
-
-
-# --- recurrence -----------------------------------------------------------------------------
-
-_NOISE = re.compile(r"\b(?:[0-9a-f]{6,}|\d+(?:\.\d+)*%?|[a-z]+-\d+)\b")
-_PUNCT = re.compile(r"[^a-z ]+")
-
-
-def normalise_title(title: str) -> str:
-    """Lower-case, without numbers, ids, brackets and punctuation, for fuzzy matching."""
-    text = _NOISE.sub(" ", str(title).lower())
-    return " ".join(_PUNCT.sub(" ", text).split())
-
-
-def normalise_titles(titles: pd.Series) -> pd.Series:
-    """normalise_title over a column, vectorised (pyarrow's regex engine); same results."""
-    text = titles.astype("string").str.lower()
-    text = text.str.replace(_NOISE.pattern, " ", regex=True)
-    text = text.str.replace(_PUNCT.pattern, " ", regex=True)
-    return text.str.replace(r" +", " ", regex=True).str.strip()
-
-
-def incident_classes(df: pd.DataFrame) -> pd.Series:
-    """A class per incident: 'root cause @ service' when known, else a cluster of similar titles.
-
-    Incidents with a known root cause form their classes first; an incident without one joins the
-    class whose titles its own most resembles (normalised titles, similarity at least
-    TITLE_SIMILARITY by rapidfuzz's ratio, root-cause classes before title clusters, ties to the
-    earliest), so one postmortem's root cause labels the whole family. Work is per distinct
-    normalised title, not per incident, so a million incidents cost what their titles cost.
-    """
-    from rapidfuzz import fuzz, process
-
-    titles = df["title"].fillna("").astype("string")
-    norms = normalise_titles(titles)
-    rc = df["root_cause"].astype("string").str.strip().str.lower()
-    has_rc = rc.notna() & (rc != "")
-    labels = pd.Series(pd.NA, index=df.index, dtype="string")
-    labels[has_rc] = rc[has_rc] + " @ " + df.loc[has_rc, "service"].fillna("any").astype("string")
-    rep_norms: list[str] = []
-    rep_labels: list[str] = []
-    seen: dict[str, str] = {}
-    for norm, label in zip(norms[has_rc], labels[has_rc], strict=True):
-        if norm not in seen:
-            seen[norm] = label
-            rep_norms.append(norm)
-            rep_labels.append(label)
-    pending = ~has_rc
-    first_title = titles[pending].groupby(norms[pending], sort=False).first()
-    for norm, title in first_title.items():
-        if norm in seen:
-            continue
-        match = process.extractOne(norm, rep_norms, scorer=fuzz.ratio,
-                                   score_cutoff=TITLE_SIMILARITY * 100) if rep_norms else None
-        label = rep_labels[match[2]] if match else f"similar to: {title}"
-        seen[norm] = label
-        if not match:
-            rep_norms.append(norm)
-            rep_labels.append(label)
-    labels[pending] = norms[pending].map(seen)
-    return labels.astype("string")
-
-
+DURATION_KEYS = {  # metrics document key -> enriched column
+    "mttd_minutes": "ttd",
+    "mtta_minutes": "tta",
+    "mttm_minutes": "ttm",
+    "mttr_minutes": "ttr",
+    "time_to_restore_minutes": "ttrestore",
+}
 SEVERITY_WEIGHT = {"SEV1": 8, "SEV2": 4, "SEV3": 2, "SEV4": 1}
 
 
+@cache
+def catalog() -> dict[str, dict[str, Any]]:
+    """The metric catalog (assess/data/metrics.yaml): path -> unit, labels, better, definition."""
+    data = yaml.safe_load((data_dir("assess/data") / "metrics.yaml").read_text(encoding="utf-8"))
+    return data["metrics"]
+
+
+@cache
+def benchmarks() -> dict[str, Any]:
+    """Published benchmarks with their source (assess/data/benchmarks.yaml)."""
+    return yaml.safe_load((data_dir("assess/data") / "benchmarks.yaml").read_text(encoding="utf-8"))
+
+
+# --- confidence --------------------------------------------------------------------------------
+
+
+def grade(n: int, coverage: float | None) -> str | None:
+    """A plain confidence grade: A, B, C (enough values, shrinking coverage) or D (indicative)."""
+    if n == 0:
+        return None
+    cov = 1.0 if coverage is None else coverage
+    for letter, need in rules()["grades"].items():
+        if n >= need["n"] and cov >= need["coverage"]:
+            return letter
+    return "D"
+
+
+def median_interval(sorted_values: np.ndarray, level: float = 0.90) -> list[float] | None:
+    """A distribution-free interval for the median: order statistics x(l)..x(n-1-l), the
+    narrowest whose binomial coverage reaches `level` ([min, max] when n is too small for it)."""
+    n = len(sorted_values)
+    if n == 0:
+        return None
+    tail = (1.0 - level) / 2
+    if n <= 1000:
+        cdf, low = 0.0, 0
+        for k in range(n // 2):
+            cdf += math.comb(n, k) / 2.0 ** n
+            if cdf > tail:
+                break
+            low = k + 1
+    else:  # normal approximation of the binomial
+        low = max(0, int(math.floor(n / 2 - 1.6449 * math.sqrt(n) / 2)))
+    high = n - 1 - low
+    return [round(float(sorted_values[low]), 1), round(float(sorted_values[high]), 1)]
+
+
+def stats(values: pd.Series, incidents: int | None = None) -> dict[str, Any]:
+    """median, p90, mean, max, n of a series of minutes, with its basis and confidence.
+
+    NaN is missing; a negative value is a pair of times out of order: neither is measured."""
+    raw = pd.to_numeric(values, errors="coerce").astype(float)
+    total = len(raw) if incidents is None else incidents
+    out_of_order = int((raw < 0).sum())
+    v = raw[raw >= 0].to_numpy()
+    n = len(v)
+    coverage = round(n / total, 4) if total else None
+    basis = {"n": n, "incidents": int(total), "missing": int(total - n - out_of_order),
+             "out_of_order": out_of_order, "coverage": coverage, "fallbacks": 0,
+             "grade": grade(n, coverage)}
+    if n == 0:
+        return {"median": None, "p90": None, "mean": None, "max": None, "interval": None, **basis}
+    v = np.sort(v)
+    return {
+        "median": round(float(np.median(v)), 1),
+        "p90": round(float(np.percentile(v, 90)), 1),
+        "mean": round(float(v.mean()), 1),
+        "max": round(float(v[-1]), 1),
+        "interval": median_interval(v),
+        **basis,
+    }
+
+
+def share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _duration_block(df: pd.DataFrame) -> dict[str, Any]:
+    return {key: stats(df[col], len(df)) for key, col in DURATION_KEYS.items()}
+
+
+# --- recurrence --------------------------------------------------------------------------------
+
+
 def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
-    """Recurring incidents: an earlier incident of the same class started within `days` before."""
+    """Recurring incidents (the enriched `recurring` flag) and their families."""
     if df.empty:
-        return {"rate": None, "recurring": 0, "n": 0, "window_days": days, "classes": []}
-    window = pd.Timedelta(days=days)
-    ordered = df.sort_values(["class", "start", "key"], kind="mergesort")
-    same = ordered["class"].eq(ordered["class"].shift())
-    gap = ordered["start"] - ordered["start"].shift()
-    recurring = (same & (gap <= window)).reindex(df.index).fillna(False).astype(bool)
-    df = df.assign(recurring=recurring,
-                   weight=df["severity"].map(SEVERITY_WEIGHT).fillna(1).astype(int))
+        return {"rate": None, "recurring": 0, "n": 0, "window_days": days, "classes": [],
+                "major_rate": None, "major_recurring": 0, "major_n": 0}
+    df = df.assign(weight=df["severity"].map(SEVERITY_WEIGHT).fillna(1).astype(int))
     hit = df.groupby("class")["recurring"].transform("any")
     families = df[hit]
     summary = families.groupby("class", sort=True).agg(
@@ -195,92 +159,37 @@ def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
                 .sort_values("service").groupby("class")["service"].agg(list))
     classes = [{
         "class": str(label), "incidents": int(row.incidents), "weight": int(row.weight),
-        "recurrences": int(row.recurrences), "keys": [str(k) for k in keys[label]],  # lists
+        "recurrences": int(row.recurrences), "keys": [str(k) for k in keys[label]],
         "services": [str(v) for v in services.get(label, [])],
     } for label, row in summary.iterrows()]
     # the heaviest families first: severity-weighted size (SEV1 8, SEV2 4, SEV3 2, SEV4 1)
     classes.sort(key=lambda c: (-c["weight"], -c["incidents"], c["class"]))
-    n = len(df)
-    return {"rate": round(int(recurring.sum()) / n, 4), "recurring": int(recurring.sum()), "n": n,
-            "window_days": days, "classes": classes}
+    n, recurring = len(df), int(df["recurring"].sum())
+    major = df[df["major"]]
+    major_recurring = int(major["recurring"].sum())
+    return {"rate": share(recurring, n), "recurring": recurring, "n": n, "window_days": days,
+            "classes": classes, "major_rate": share(major_recurring, len(major)),
+            "major_recurring": major_recurring, "major_n": int(len(major)),
+            "grade": grade(n, 1.0)}
 
 
-# --- availability ---------------------------------------------------------------------------
+# --- availability ------------------------------------------------------------------------------
 
 
-def outage_intervals(df: pd.DataFrame, s: Settings) -> pd.DataFrame:
-    """[begin, end, weight] of each incident that took a service down, clipped to the window."""
-    full = (df["severity"] == "SEV1").fillna(False) | (df["impact"] == "outage").fillna(False)
-    partial = df["impact"].isin(["partial", "degraded"]).fillna(False) & ~full
-    weight = np.where(full, 1.0, np.where(partial, s.partial_outage_weight, 0.0))
-    out = pd.DataFrame({
-        "begin": df["start"],
-        "end": df["mitigated_eff"].fillna(s.end),
-        "weight": weight,
-        "key": df["key"],
-    })
-    out = out[(out["weight"] > 0) & out["begin"].notna()]
-    out["begin"] = out["begin"].clip(lower=s.start)
-    out["end"] = out["end"].clip(upper=s.end)
+def outage_intervals(table: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    """[begin, end, weight, key] of each incident counted as downtime, clipped to the window."""
+    rows = table[(table["outage_weight"] > 0) & table["outage_end"].notna()
+                 & table["outage_begin"].notna()]
+    out = pd.DataFrame({"begin": rows["outage_begin"].clip(lower=s.start),
+                        "end": rows["outage_end"].clip(upper=s.end),
+                        "weight": rows["outage_weight"], "key": rows["key"]})
     return out[out["end"] > out["begin"]].reset_index(drop=True)
 
 
-def merged_downtime(intervals: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> float:
-    """Weighted downtime minutes inside [lo, hi): overlapping intervals count once, at max weight."""
-    if intervals.empty:
-        return 0.0
-    begin = intervals["begin"].clip(lower=lo, upper=hi)
-    end = intervals["end"].clip(lower=lo, upper=hi)
-    keep = end > begin
-    if not keep.any():
-        return 0.0
-    b = begin[keep].to_numpy()
-    e = end[keep].to_numpy()
-    w = intervals["weight"][keep].to_numpy()
-    # Each minute counts at the highest weight covering it. With levels w1 > w2 > ... that is
-    # sum_i (w_i - w_{i+1}) * |union of intervals whose weight >= w_i|, with w_{k+1} = 0.
-    levels = sorted(set(w.tolist()), reverse=True)
-    total = 0.0
-    for i, level in enumerate(levels):
-        below = levels[i + 1] if i + 1 < len(levels) else 0.0
-        sel = w >= level
-        total += (level - below) * union_minutes(b[sel], e[sel])
-    return total
-
-
-def union_minutes(begin: np.ndarray, end: np.ndarray) -> float:
-    """Length in minutes of the union of [begin, end) intervals."""
-    if len(begin) == 0:
-        return 0.0
-    order = np.argsort(begin, kind="mergesort")
-    b, e = begin[order], end[order]
-    reach = np.maximum.accumulate(e)
-    # a new run starts where an interval begins after everything before it has ended
-    starts = np.ones(len(b), dtype=bool)
-    starts[1:] = b[1:] > reach[:-1]
-    first = np.flatnonzero(starts)
-    last = np.append(first[1:] - 1, len(b) - 1)
-    run_begin, run_end = b[first], reach[last]
-    return float(((run_end - run_begin) / np.timedelta64(1, "m")).sum())
-
-
-def _months(s: Settings) -> list[tuple[str, pd.Timestamp, pd.Timestamp, pd.Timestamp, pd.Timestamp]]:
-    """(YYYY-MM, month start, month end, in-window start, in-window end) in local calendar months."""
-    tz = ZoneInfo(s.timezone)
-    local_start = s.start.tz_convert(tz)
-    month = pd.Timestamp(dt.datetime(local_start.year, local_start.month, 1), tz=tz)
-    out = []
-    while month.tz_convert("UTC") < s.end:
-        nxt = (month.tz_localize(None) + pd.offsets.MonthBegin(1)).tz_localize(tz)
-        m0, m1 = month.tz_convert("UTC"), nxt.tz_convert("UTC")
-        out.append((month.strftime("%Y-%m"), m0, m1, max(m0, s.start), min(m1, s.end)))
-        month = nxt
-    return out
-
-
-def availability(df: pd.DataFrame, s: Settings) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per local calendar month and over the window: downtime, availability, error budget."""
-    intervals = outage_intervals(df, s)
+def availability(table: pd.DataFrame, s: Settings) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Per local calendar month and over the window: downtime, availability, error budget, and
+    the basis: which incidents counted, which were carried in, which were left out and why."""
+    intervals = outage_intervals(table, s)
     allowed = 1.0 - s.sla_target
     rows = []
     for label, m0, m1, lo, hi in _months(s):
@@ -300,6 +209,9 @@ def availability(df: pd.DataFrame, s: Settings) -> tuple[list[dict[str, Any]], d
         })
     total_minutes = (s.end - s.start).total_seconds() / 60.0
     total_down = merged_downtime(intervals, s.start, s.end)
+    counted = table[table["key"].isin(intervals["key"])]
+    weighted = table[(table["outage_weight"] > 0) & (table["in_window"] | table["key"].isin(
+        intervals["key"]))]
     overall = {
         "sla_target": round(s.sla_target, 6),
         "downtime_minutes": round(total_down, 1),
@@ -308,37 +220,61 @@ def availability(df: pd.DataFrame, s: Settings) -> tuple[list[dict[str, Any]], d
         "budget_consumed": round(total_down / (allowed * total_minutes), 4),
         "months_below_sla": sum(1 for r in rows if not r["sla_met"]),
         "outage_incidents": [str(k) for k in intervals["key"]],
+        "carried_in": [str(k) for k in counted.loc[counted["before_window"], "key"]],
+        "open_excluded": [str(k) for k in table.loc[table["outage_open"]
+                                                    & (table["in_window"] | table["before_window"]),
+                                                    "key"]],
+        "end_moved_to_detection": [str(k) for k in counted.loc[counted["outage_end_moved"], "key"]],
+        "impact_from_source": int(weighted["impact_basis"].eq("source").sum()),
+        "impact_from_severity": int(weighted["impact_basis"].eq("severity").sum()),
+        "impact_by_severity": dict(s.impact_by_severity),
+        "partial_outage_weight": s.partial_outage_weight,
     }
     return rows, overall
 
 
-# --- the other blocks -----------------------------------------------------------------------
+# --- the other blocks --------------------------------------------------------------------------
 
 
 def mitigation_sla(df: pd.DataFrame, s: Settings) -> dict[str, Any]:
+    """Mitigation started within the severity's target, only where the start was recorded."""
     out = {}
     for sev, target in s.mitigation_targets:
         sub = df[df["severity"] == sev]
-        measured = sub["tt_start_mitigation"].dropna()
-        measured = measured[measured >= 0]
-        met = int((measured <= target).sum())
+        missed = sub["missed_mitigation_target"]
+        measured = int(missed.notna().sum())
+        met = int((missed == False).sum())  # noqa: E712 - a nullable boolean column
+        not_recorded = int(sub["mitigation_started"].isna().sum())
         out[sev] = {
-            "target_minutes": target, "incidents": int(len(sub)), "measured": int(len(measured)),
-            "met": met, "rate": round(met / len(measured), 4) if len(measured) else None,
-            "fallbacks": int(sub["mitigation_started"].isna().sum()),
-            "missed": sub.loc[(sub["tt_start_mitigation"] > target).fillna(False), "key"]
-            .astype(str).tolist(),
+            "target_minutes": target, "incidents": int(len(sub)), "measured": measured,
+            "met": met, "rate": share(met, measured),
+            "not_recorded": not_recorded,
+            "out_of_order": int((sub["tt_start_mitigation"] < 0).sum()),
+            "coverage": share(measured, len(sub)),
+            "grade": grade(measured, share(measured, len(sub))),
+            "fallbacks": 0,
+            "missed": sub.loc[missed.fillna(False).astype(bool), "key"].astype(str).tolist(),
         }
     return out
 
 
-def customer_impact(df: pd.DataFrame) -> dict[str, Any]:
+def _customer_share(df: pd.DataFrame) -> tuple[int, int]:
     known = df["detection_source"].dropna()
-    customer = int((known == "customer").sum())
+    return int((known == "customer").sum()), int(len(known))
+
+
+def customer_impact(df: pd.DataFrame) -> dict[str, Any]:
+    customer, known = _customer_share(df)
+    major_customer, major_known = _customer_share(df[df["major"]])
     return {
         "customer_reported": customer,
-        "customer_reported_share": round(customer / len(known), 4) if len(known) else None,
-        "detection_known": int(len(known)),
+        "customer_reported_share": share(customer, known),
+        "detection_known": known,
+        "major_customer_reported": major_customer,
+        "major_customer_reported_share": share(major_customer, major_known),
+        "major_detection_known": major_known,
+        "grade": grade(known, share(known, len(df))),
+        "major_grade": grade(major_known, share(major_known, int(df["major"].sum()))),
         "customers_affected": int(df["customers_affected"].sum()),
         "customers_affected_n": int(df["customers_affected"].notna().sum()),
         "support_tickets": int(df["support_tickets"].sum()),
@@ -348,92 +284,52 @@ def customer_impact(df: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def postmortem_discipline(df: pd.DataFrame, actions: pd.DataFrame, s: Settings) -> dict[str, Any]:
-    major = df[df["severity"].isin(["SEV1", "SEV2"]).fillna(False)]
-    has_pm = major["postmortem_at"].notna() | major["postmortem_url"].notna()
-    ref = major["resolved"].fillna(major["detected"])
-    delay = major["postmortem_at"] - ref
-    within = (delay <= POSTMORTEM_DEADLINE).fillna(False) & major["postmortem_at"].notna()
-    acts = actions[_isin(actions["incident_key"], df["key"])] if not actions.empty else actions
-    owned = acts["owner"].notna() & acts["due"].notna() if not acts.empty else pd.Series([], dtype=bool)
-    overdue = ((acts["due"] < s.end) & ~acts["done"].fillna(False)).fillna(False) if not acts.empty \
-        else pd.Series([], dtype=bool)
-    n = len(major)
-    return {
-        "major_incidents": n,
-        "with_postmortem": int(has_pm.sum()),
-        "postmortem_rate": round(float(has_pm.mean()), 4) if n else None,
-        "within_48h": int(within.sum()),
-        "within_48h_rate": round(int(within.sum()) / int(has_pm.sum()), 4) if has_pm.sum() else None,
-        "median_delay_hours": (round(float((delay.dropna().dt.total_seconds() / 3600).median()), 1)
-                               if delay.notna().any() else None),
-        "missing": major.loc[~has_pm, "key"].astype(str).tolist(),
-        "action_items": int(len(acts)),
-        "action_items_with_owner_and_due": int(owned.sum()),
-        "action_items_owned_rate": round(float(owned.mean()), 4) if len(acts) else None,
-        "action_items_overdue": int(overdue.sum()),
-        "action_items_done": int(acts["done"].fillna(False).sum()) if len(acts) else 0,
-    }
+def change_failure(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> dict[str, Any]:
+    """DORA's change failure rate from the deploy log, and the change-related incidents.
 
-
-def change_related(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> dict[str, Any]:
-    """Incidents that started within the change window after a deploy of the same service, and
-    the deploys followed by one (the latest deploy before each such incident): one as-of join."""
-    window = pd.Timedelta(minutes=s.change_window_minutes)
-    deps = deploys[(deploys["deployed_at"] >= s.start - window) & (deploys["deployed_at"] < s.end)]
-    deps = deps.dropna(subset=["service", "deployed_at"]).sort_values(["deployed_at", "key"])
-    incs = df.dropna(subset=["service", "start"])[["key", "service", "start"]]
-    incs = incs.assign(pos=incs.index)
-    related_keys: list[str] = []
-    failed_deploys: set[str] = set()
-    if len(incs) and len(deps):
-        joined = pd.merge_asof(
-            incs.sort_values("start").astype({"service": object}),
-            deps[["key", "service", "deployed_at"]].rename(columns={"key": "deploy_key"})
-            .astype({"service": object}),
-            left_on="start", right_on="deployed_at", by="service", direction="backward",
-            tolerance=window, allow_exact_matches=True)
-        hits = joined[joined["deploy_key"].notna()]
-        positions = np.sort(hits["pos"].to_numpy())
-        related_keys = df["key"].iloc[positions].astype(str).tolist()
-        failed_deploys = set(hits["deploy_key"].astype(str).tolist())
-    in_window = deps[deps["deployed_at"] >= s.start]
+    A deploy of the window failed when it was rolled back, failed, or is the deploy a
+    change-related incident followed (within the change window). Incidents that merely started
+    soon after a deploy are a separate, time-only signal (`near_deploy_*`)."""
+    deps = deploys[(deploys["deployed_at"] >= s.start) & (deploys["deployed_at"] < s.end)]
     weeks = (s.end - s.start).total_seconds() / (7 * 86400)
-    local = in_window["deployed_at"].dt.tz_convert(s.timezone)
+    local = deps["deployed_at"].dt.tz_convert(s.timezone)
     friday_late = int(((local.dt.day_of_week == 4) & (local.dt.hour >= 16)).sum())
-    n_dep = len(in_window)
-    failed_in_window = failed_deploys & set(in_window["key"].astype(str).tolist())
+    related = df[df["change_related"]]
+    near = df[df["near_deploy"]]
+    blamed = set(related["deploy_key"].dropna().astype(str))
+    dep_keys = deps["key"].astype(str)
+    rolled_back = deps["outcome"].eq("rolled_back").fillna(False)
+    failed = deps["outcome"].eq("failed").fillna(False)
+    followed = dep_keys.isin(blamed)
+    remediated = rolled_back | failed | followed
+    n_dep, n = len(deps), len(df)
     return {
         "window_minutes": s.change_window_minutes,
-        "change_related_incidents": len(related_keys),
-        "change_related_share": round(len(related_keys) / len(df), 4) if len(df) else None,
-        "incidents": related_keys,
+        "change_related_incidents": int(len(related)),
+        "change_related_share": share(len(related), n),
+        "incidents": related["key"].astype(str).tolist(),
+        "recorded_cause": int(related["change_basis"].eq("recorded").sum()),
+        "time_only": int(related["change_basis"].eq("time").sum()),
+        "cleared_by_cause": df.loc[df["change_cleared_by_cause"], "key"].astype(str).tolist(),
+        "near_deploy_incidents": int(len(near)),
+        "near_deploy_share": share(len(near), n),
         "deploys": n_dep,
         "deploys_per_week": round(n_dep / weeks, 1) if weeks else None,
-        "deploys_followed_by_incident": len(failed_in_window),
-        "rolled_back": int((in_window["outcome"] == "rolled_back").sum()),
+        "deploys_per_day": round(n_dep / (weeks * 7), 2) if weeks else None,
+        "deploys_followed_by_incident": int(followed.sum()),
+        "rolled_back": int(rolled_back.sum()),
+        "failed": int(failed.sum()),
+        "remediated_deploys": int(remediated.sum()),
         "friday_after_16h": friday_late,
-        "change_failure_rate": round(len(failed_in_window) / n_dep, 4) if n_dep else None,
+        "change_failure_rate": share(int(remediated.sum()), n_dep),
+        "grade": grade(n_dep, 1.0 if n_dep else None),
+        "recovery_minutes": stats(related["ttr"], len(related)),
     }
-
-
-def out_of_hours(local: pd.Series, bh: BusinessHours) -> pd.Series:
-    """True where a local wall-clock time falls outside business hours (vectorised contains())."""
-    minute = local.dt.hour * 60 + local.dt.minute + local.dt.second / 60
-    inside = (local.dt.day_of_week.isin(bh.days)
-              & (minute >= bh.start.hour * 60 + bh.start.minute + bh.start.second / 60)
-              & (minute < bh.end.hour * 60 + bh.end.minute + bh.end.second / 60))
-    return ~inside
-
-
-def paged_at(df: pd.DataFrame, s: Settings) -> pd.Series:
-    """When each incident paged someone, in the client's time zone (detected, else start)."""
-    return df["detected"].fillna(df["start"]).dt.tz_convert(s.timezone)
 
 
 def on_call_load(df: pd.DataFrame, s: Settings) -> dict[str, Any]:
     local = paged_at(df, s).dropna()
-    after = int(out_of_hours(local, s.business_hours).sum())
+    after = int(df["out_of_hours"].sum())
     weekend = int((local.dt.day_of_week >= 5).sum())
     night = int(((local.dt.hour < 7) | (local.dt.hour >= 22)).sum())
     weeks = (s.end - s.start).total_seconds() / (7 * 86400)
@@ -441,10 +337,94 @@ def on_call_load(df: pd.DataFrame, s: Settings) -> dict[str, Any]:
     return {
         "incidents": int(n),
         "out_of_hours": after,
-        "out_of_hours_share": round(after / n, 4) if n else None,
+        "out_of_hours_share": share(after, n),
         "weekend": weekend,
         "night": night,
         "pages_per_week": round(n / weeks, 1) if weeks else None,
+    }
+
+
+# --- trend, benchmarks, data quality -----------------------------------------------------------
+
+
+def _direction(first: float | None, last: float | None, better: str) -> str:
+    if first is None or last is None:
+        return "not measurable"
+    flat = rules()["trend_flat_share"] * abs(first)
+    if abs(last - first) <= flat:
+        return "flat"
+    lower = last < first
+    return "improving" if lower == (better == "lower") else "worsening"
+
+
+def trends(df: pd.DataFrame, avail_rows: list[dict[str, Any]], s: Settings) -> dict[str, Any]:
+    """Month over month for the headline figures: the values per month, first and last month,
+    the change and whether it is improving, worsening or flat (docs/metrics.md)."""
+    months = [r["month"] for r in avail_rows]
+    days = {r["month"]: r["minutes"] / 1440.0 for r in avail_rows}
+    groups = {m: g for m, g in df.groupby("month")}
+    series: dict[str, dict[str, Any]] = {
+        "incidents_per_30_days": {m: round(len(groups.get(m, [])) * 30.0 / days[m], 1)
+                                  if days[m] else None for m in months},
+        "major_incidents_per_30_days": {
+            m: round(int(groups[m]["major"].sum()) * 30.0 / days[m], 1) if m in groups and days[m]
+            else (0.0 if days[m] else None) for m in months},
+        "mttr_minutes": {m: stats(groups[m]["ttr"])["median"] if m in groups else None
+                         for m in months},
+        "customer_reported_share": {m: share(*_customer_share(groups[m])) if m in groups else None
+                                    for m in months},
+        "downtime_minutes": {r["month"]: r["downtime_minutes"] for r in avail_rows},
+    }
+    out = {}
+    for key, values in series.items():
+        known = [(m, v) for m, v in values.items() if v is not None]
+        first = known[0] if known else (None, None)
+        last = known[-1] if len(known) > 1 else (None, None)
+        out[key] = {"by_month": values, "first_month": first[0], "last_month": last[0],
+                    "first": first[1], "last": last[1],
+                    "change": round(last[1] - first[1], 4) if last[1] is not None else None,
+                    "direction": _direction(first[1], last[1], "lower")}
+    return out
+
+
+def benchmark_levels(doc: dict[str, Any]) -> dict[str, Any]:
+    """Where the client sits in each published benchmark (assess/data/benchmarks.yaml)."""
+    from .risks import metric_value
+
+    dora = benchmarks()["dora"]
+    out: dict[str, Any] = {"source": dora["source"], "year": dora["year"]}
+    for key in ("deployment_frequency", "change_failure_rate", "recovery_time"):
+        b = dora[key]
+        value = metric_value(doc, b["metric"])
+        level = None
+        if isinstance(value, int | float):
+            for lv in b["levels"]:
+                ok = value >= lv["at_least"] if "at_least" in lv else value <= lv["at_most"]
+                if ok:
+                    level = lv
+                    break
+        out[key] = {"metric": b["metric"], "value": value,
+                    "level": level["level"] if level else None,
+                    "en": level["en"] if level else None, "fr": level["fr"] if level else None}
+    return out
+
+
+def data_quality(table: pd.DataFrame, df: pd.DataFrame) -> dict[str, Any]:
+    """What the figures rest on: the stated set, timelines out of order, open incidents."""
+    bad = df[df["timeline_problem"]]
+    return {
+        "incidents_imported": int(len(table)),
+        "in_window": int(len(df)),
+        "before_window": int(table["before_window"].sum()),
+        "after_window": int(table["after_window"].sum()),
+        "no_start": int(table["start"].isna().sum()),
+        "open_in_window": df.loc[df["open"], "key"].astype(str).tolist(),
+        "timeline_out_of_order": int(len(bad)),
+        "timeline_problems": [{"key": str(k), "issue": str(v), "provenance": None if pd.isna(p)
+                               else str(p)} for k, v, p in
+                              zip(bad["key"], bad["timeline_issue"], bad["provenance"],
+                                  strict=True)],
+        "impact_from_severity": int((df["impact_basis"] == "severity").sum()),
     }
 
 
@@ -500,6 +480,91 @@ def maturity(mttr_median: float | None, pm: dict[str, Any], rec: dict[str, Any],
             "practice_cap": cap, "reasons": reasons, "reason_codes": codes}
 
 
+
+def postmortem_discipline(df: pd.DataFrame, actions: pd.DataFrame, s: Settings) -> dict[str, Any]:
+    major = df[df["severity"].isin(["SEV1", "SEV2"]).fillna(False)]
+    has_pm = major["postmortem_at"].notna() | major["postmortem_url"].notna()
+    ref = major["resolved"].fillna(major["detected"])
+    delay = major["postmortem_at"] - ref
+    within = (delay <= POSTMORTEM_DEADLINE).fillna(False) & major["postmortem_at"].notna()
+    acts = actions[_isin(actions["incident_key"], df["key"])] if not actions.empty else actions
+    owned = acts["owner"].notna() & acts["due"].notna() if not acts.empty else pd.Series([], dtype=bool)
+    overdue = ((acts["due"] < s.end) & ~acts["done"].fillna(False)).fillna(False) if not acts.empty \
+        else pd.Series([], dtype=bool)
+    n = len(major)
+    return {
+        "major_incidents": n,
+        "with_postmortem": int(has_pm.sum()),
+        "postmortem_rate": round(float(has_pm.mean()), 4) if n else None,
+        "within_48h": int(within.sum()),
+        "within_48h_rate": round(int(within.sum()) / int(has_pm.sum()), 4) if has_pm.sum() else None,
+        "median_delay_hours": (round(float((delay.dropna().dt.total_seconds() / 3600).median()), 1)
+                               if delay.notna().any() else None),
+        "missing": major.loc[~has_pm, "key"].astype(str).tolist(),
+        "action_items": int(len(acts)),
+        "action_items_with_owner_and_due": int(owned.sum()),
+        "action_items_owned_rate": round(float(owned.mean()), 4) if len(acts) else None,
+        "action_items_overdue": int(overdue.sum()),
+        "action_items_done": int(acts["done"].fillna(False).sum()) if len(acts) else 0,
+    }
+
+
+
+def merged_downtime(intervals: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> float:
+    """Weighted downtime minutes inside [lo, hi): overlapping intervals count once, at max weight."""
+    if intervals.empty:
+        return 0.0
+    begin = intervals["begin"].clip(lower=lo, upper=hi)
+    end = intervals["end"].clip(lower=lo, upper=hi)
+    keep = end > begin
+    if not keep.any():
+        return 0.0
+    b = begin[keep].to_numpy()
+    e = end[keep].to_numpy()
+    w = intervals["weight"][keep].to_numpy()
+    # Each minute counts at the highest weight covering it. With levels w1 > w2 > ... that is
+    # sum_i (w_i - w_{i+1}) * |union of intervals whose weight >= w_i|, with w_{k+1} = 0.
+    levels = sorted(set(w.tolist()), reverse=True)
+    total = 0.0
+    for i, level in enumerate(levels):
+        below = levels[i + 1] if i + 1 < len(levels) else 0.0
+        sel = w >= level
+        total += (level - below) * union_minutes(b[sel], e[sel])
+    return total
+
+
+def union_minutes(begin: np.ndarray, end: np.ndarray) -> float:
+    """Length in minutes of the union of [begin, end) intervals."""
+    if len(begin) == 0:
+        return 0.0
+    order = np.argsort(begin, kind="mergesort")
+    b, e = begin[order], end[order]
+    reach = np.maximum.accumulate(e)
+    # a new run starts where an interval begins after everything before it has ended
+    starts = np.ones(len(b), dtype=bool)
+    starts[1:] = b[1:] > reach[:-1]
+    first = np.flatnonzero(starts)
+    last = np.append(first[1:] - 1, len(b) - 1)
+    run_begin, run_end = b[first], reach[last]
+    return float(((run_end - run_begin) / np.timedelta64(1, "m")).sum())
+
+
+
+def _months(s: Settings) -> list[tuple[str, pd.Timestamp, pd.Timestamp, pd.Timestamp, pd.Timestamp]]:
+    """(YYYY-MM, month start, month end, in-window start, in-window end) in local calendar months."""
+    tz = ZoneInfo(s.timezone)
+    local_start = s.start.tz_convert(tz)
+    month = pd.Timestamp(dt.datetime(local_start.year, local_start.month, 1), tz=tz)
+    out = []
+    while month.tz_convert("UTC") < s.end:
+        nxt = (month.tz_localize(None) + pd.offsets.MonthBegin(1)).tz_localize(tz)
+        m0, m1 = month.tz_convert("UTC"), nxt.tz_convert("UTC")
+        out.append((month.strftime("%Y-%m"), m0, m1, max(m0, s.start), min(m1, s.end)))
+        month = nxt
+    return out
+
+
+
 def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
     """values.isin(among) through pyarrow: pandas' isin builds Python objects for string columns."""
     import pyarrow as pa
@@ -522,13 +587,17 @@ def compute(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFram
 
 def compute_with_frame(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame,
                        s: Settings) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The metrics document and the in-window incidents it was computed from (with their
-    derived columns and class), so risk evidence reuses the classes instead of recomputing them."""
-    prepared = prepare(incidents, s)
-    # downtime also counts incidents that began before the window and lasted into it
-    avail_rows, avail_overall = availability(prepared[prepared["start"] < s.end], s)
-    df = prepared[prepared["in_window"]].reset_index(drop=True)
-    df["class"] = incident_classes(df)
+    """The metrics document and the in-window rows of the enriched table it was computed from,
+    which the risks, the reports and the pages read (never recomputing a flag)."""
+    table = enrich(incidents, deploys, actions, s)
+    return compute_from_table(table, deploys, actions, s), table[table["in_window"]].reset_index(drop=True)
+
+
+def compute_from_table(table: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame,
+                       s: Settings) -> dict[str, Any]:
+    """The metrics document from the enriched table (enrich.enrich)."""
+    avail_rows, avail_overall = availability(table, s)
+    df = table[table["in_window"]].reset_index(drop=True)
     durations = _duration_block(df)
     by_severity = {}
     for sev in (*SEVERITIES, None):
@@ -536,31 +605,39 @@ def compute_with_frame(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: 
         if sev is None and sub.empty:
             continue
         by_severity[sev or "unclassified"] = {"count": int(len(sub)), **_duration_block(sub)}
+    major = df[df["major"]]
     rec = recurrence(df, s.recurrence_days)
     pm = postmortem_discipline(df, actions, s)
     classified = round(float(df["severity"].notna().mean()), 4) if len(df) else None
-    mttr_by_month = {str(m): stats(g["ttr"])["median"] for m, g in df.groupby("month")}
     weekly = (df.assign(severity=df["severity"].fillna("unclassified"))
               .groupby(["week", "severity"]).size())
+    impact = customer_impact(df)
     doc = {
         "window": {"start": s.start.isoformat(), "end": s.end.isoformat(), "timezone": s.timezone,
                    "first_day": s.start.tz_convert(s.timezone).date().isoformat(),
                    "last_day": (s.end.tz_convert(s.timezone) - pd.Timedelta(days=1)).date().isoformat(),
                    "days": round((s.end - s.start).total_seconds() / 86400)},
         "incident_count": int(len(df)),
-        "open_incidents": int(df["resolved"].isna().sum()),
+        "open_incidents": int(df["open"].sum()),
         "fallbacks": {
             "impact_start_from_detected": int(df["start_fallback"].sum()),
-            "mitigated_from_resolved": int(df["mitigated_fallback"].sum()),
+            "mitigated_from_resolved": 0,
         },
         **durations,
+        "headline": {
+            "set": "SEV1-SEV2",
+            "count": int(len(major)),
+            **_duration_block(major),
+            "customer_reported_share": impact["major_customer_reported_share"],
+            "recurrence_rate": rec["major_rate"],
+        },
         "by_severity": by_severity,
         "by_month": _counts(df["month"]),
         "by_service": _counts(df["service"]),
         "by_detection_source": _counts(df["detection_source"]),
         "by_week_severity": [{"week": w, "severity": sv, "count": int(c)}
                              for (w, sv), c in weekly.items()],
-        "mttr_by_month": mttr_by_month,
+        "mttr_by_month": {str(m): stats(g["ttr"])["median"] for m, g in df.groupby("month")},
         "durations_by_month": {str(m): {"count": int(len(g)), **_duration_block(g)}
                                for m, g in df.groupby("month")},
         "durations_by_service": {str(k): {"count": int(len(g)), **_duration_block(g)}
@@ -572,11 +649,14 @@ def compute_with_frame(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: 
         "recurrence": rec,
         "availability_by_month": avail_rows,
         "availability": avail_overall,
-        "customer_impact": customer_impact(df),
+        "customer_impact": impact,
         "postmortems": pm,
-        "change_failure_rate": change_related(df, deploys, s),
+        "change_failure_rate": change_failure(df, deploys, s),
         "on_call": on_call_load(df, s),
+        "trends": trends(df, avail_rows, s),
+        "data_quality": data_quality(table, df),
         "maturity": maturity(durations["mttr_minutes"]["median"], pm, rec, avail_overall,
                              classified),
     }
-    return doc, df
+    doc["benchmarks"] = benchmark_levels(doc)
+    return doc

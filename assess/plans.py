@@ -114,7 +114,7 @@ def _verify_problems(verify: Any, where: str, metric_paths: set[str]) -> list[st
         return [f"{where}: verify: expected a metric (with below or above) or a text"]
     problems = []
     if "metric" in verify and verify["metric"] not in metric_paths:
-        problems.append(f"{where}: verify.metric: {verify['metric']!r} is not declared under "
+        problems.append(f"{where}: verify.metric: {verify['metric']!r} is neither in the metric catalog (assess/data/metrics.yaml) nor declared under "
                         "'metrics' in risks.yaml")
     if "metric" in verify and "text" not in verify and not any(k in verify for k in ("below", "above")):
         problems.append(f"{where}: verify: a metric needs a target (below or above) or a text")
@@ -140,7 +140,8 @@ def load_catalogs(root: Path | None = None) -> tuple[risks.Catalog, Library]:
     rpath = risks.catalog_path(root, "risks.yaml")
     lpath = risks.catalog_path(root, "remediations.yaml")
     rdata = risks.read_yaml(rpath)
-    metric_paths = set((rdata.get("metrics") or {}) if isinstance(rdata, dict) else ())
+    own = (rdata.get("metrics") or {}) if isinstance(rdata, dict) else {}
+    metric_paths = set(risks.metric_catalog()) | set(own if isinstance(own, dict) else ())
     library = parse_library(risks.read_yaml(lpath), lpath.name, metric_paths)
     return risks.parse(rdata, rpath.name, set(library.actions)), library
 

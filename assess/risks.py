@@ -33,6 +33,7 @@ import yaml
 
 from . import questionnaires
 from .formatting import fmt_value
+from .metrics import catalog as metric_catalog
 from .paths import data_dir
 
 LANGS = ("en", "fr")
@@ -128,15 +129,16 @@ def validate(data: Any, file: str, action_ids: set[str], question_ids: set[str])
     if not isinstance(data, dict) or not isinstance(data.get("risks"), list):
         return [f"{file}: expected a mapping with a 'risks' list"]
     problems: list[str] = []
-    metric_defs = data.get("metrics") or {}
-    if not isinstance(metric_defs, dict):
+    own = data.get("metrics") or {}
+    if not isinstance(own, dict):
         return [f"{file}: metrics: expected a mapping of metric path to label and unit"]
-    for path, d in metric_defs.items():
+    for path, d in own.items():
         where = f"{file}: metrics.{path}"
         if not isinstance(d, dict) or d.get("unit") not in UNITS:
             problems.append(f"{where}: unit: expected one of {', '.join(UNITS)}")
         else:
             _texts({k: d.get(k) for k in LANGS}, where, problems)
+    metric_defs = {**metric_catalog(), **own}
     seen: set[str] = set()
     for i, risk in enumerate(data["risks"]):
         if not isinstance(risk, dict):
@@ -173,8 +175,8 @@ def validate(data: Any, file: str, action_ids: set[str], question_ids: set[str])
                 problems.append(f"{swhere}: weight: expected a number above 0, got {weight!r}")
             if kinds == ["metric"]:
                 if sig["metric"] not in metric_defs:
-                    problems.append(f"{swhere}: metric: {sig['metric']!r} is not declared under "
-                                    "'metrics'")
+                    problems.append(f"{swhere}: metric: {sig['metric']!r} is neither in the metric "
+                                    "catalog (assess/data/metrics.yaml) nor under 'metrics'")
                 if ("above" in sig) == ("below" in sig) or not _number(sig.get("above", sig.get("below"))):
                     problems.append(f"{swhere}: expected a number in exactly one of above, below")
                 if "name" in sig:
@@ -235,7 +237,8 @@ def parse(data: dict[str, Any], file: str, action_ids: set[str],
         risks.append(Risk(id=r["id"], title=r["title"], finding=r["finding"],
                           finding_answers=r["finding_answers"], impact=int(r["impact"]),
                           signals=tuple(signals), actions=tuple(r["actions"])))
-    return Catalog(risks=tuple(risks), metrics=dict(data.get("metrics") or {}), file=file)
+    return Catalog(risks=tuple(risks), metrics={**metric_catalog(), **(data.get("metrics") or {})},
+                   file=file)
 
 
 def read_yaml(path: Path) -> Any:
@@ -265,31 +268,27 @@ class Evidence:
     """What the ranking reads: the metrics document, the incidents and the interview's gaps."""
 
     metrics: dict[str, Any]
-    incidents: pd.DataFrame  # in-window incidents with 'class' and 'start' (metrics.compute_with_frame)
+    incidents: pd.DataFrame  # in-window rows of the enriched table (enrich.enrich)
     gaps: list[dict[str, Any]]
-    out_of_hours: np.ndarray | None = None  # bool per incident row
     timezone: str = "UTC"
 
     def flags(self) -> dict[str, np.ndarray]:
-        """Per-incident booleans for the selector flags, computed once."""
-        from .metrics import _isin
+        """Per-incident booleans for the selector flags: columns of the enriched table."""
+        df = self.incidents
 
-        df, m = self.incidents, self.metrics
-        keys = df["key"].astype("string")
+        def column(name: str) -> np.ndarray:
+            if name not in df.columns:
+                return np.zeros(len(df), bool)
+            return df[name].astype("boolean").fillna(False).to_numpy(bool)
 
-        def among(values: list[str]) -> np.ndarray:
-            return _isin(keys, pd.Series(values, dtype="string")) if len(df) else np.zeros(0, bool)
-
-        rec_keys = [k for c in (metric_value(m, "recurrence.classes") or []) for k in c["keys"]]
-        missed = [k for v in (m.get("mitigation_sla") or {}).values() for k in v.get("missed", [])]
-        ooh = self.out_of_hours if self.out_of_hours is not None else np.zeros(len(df), bool)
         return {
-            "change_related": among(metric_value(m, "change_failure_rate.incidents") or []),
-            "recurring": among(rec_keys),
-            "missing_postmortem": among(metric_value(m, "postmortems.missing") or []),
-            "missed_sla": among(missed),
-            "outage": among(metric_value(m, "availability.outage_incidents") or []),
-            "out_of_hours": np.asarray(ooh, bool),
+            "change_related": column("change_related"),
+            "recurring": column("recurring"),
+            "missing_postmortem": column("missing_postmortem"),
+            "missed_sla": column("missed_mitigation_target"),
+            "outage": df["outage_weight"].eq(1.0).to_numpy(bool) if "outage_weight" in df.columns
+            else np.zeros(len(df), bool),
+            "out_of_hours": column("out_of_hours"),
         }
 
 

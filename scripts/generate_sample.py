@@ -63,6 +63,12 @@ class Story:
         kw.setdefault("impact", None)
         kw.setdefault("root_cause", None)
         kw.setdefault("pm", None)
+        # minutes from the impact start: detected < mitigation started < mitigated < resolved
+        order = [kw["ttd"], kw["ttd"] + kw["ttms"] if kw.get("ttms") else None, kw.get("ttm"),
+                 kw["ttr"]]
+        known = [v for v in order if v is not None]
+        if known != sorted(known):
+            raise ValueError(f"timeline out of order for {kw['title']!r}: {order}")
         self.incidents.append(kw)
         return kw
 
@@ -78,9 +84,10 @@ class Story:
                   "[api] p95 latency > 2s, database connection pool saturated"]
         for i, ((mo, day), sev, (h, m), ttr) in enumerate(plan):
             start = local(dt.date(2026, mo, day), h, m)
+            ttd, ttms = self.rng.randint(3, 7), self.rng.randint(8, 14)
             self.add(source="pagerduty", title=titles[i % 3], service="api", severity=sev,
-                     start=start, ttd=self.rng.randint(3, 7), tta=self.rng.randint(4, 14),
-                     ttms=self.rng.randint(12, 25), ttm=ttr - self.rng.randint(8, 15), ttr=ttr,
+                     start=start, ttd=ttd, tta=self.rng.randint(4, 14),
+                     ttms=ttms, ttm=max(ttr - self.rng.randint(8, 15), ttd + ttms + 5), ttr=ttr,
                      detection="alert", impact="outage" if sev == "SEV1" else "partial",
                      root_cause="db-connection-pool",
                      customers=self.rng.randint(60, 240), tickets=self.rng.randint(8, 40),
@@ -105,11 +112,13 @@ class Story:
                                  "author": self.rng.choice(PEOPLE)})
             start = deploy_at + dt.timedelta(minutes=self.rng.randint(4, 30))
             customer = i in (1, 4)
+            ttd = self.rng.randint(25, 70) if customer else self.rng.randint(2, 9)
+            ttms = self.rng.randint(20, 45)
+            ttm = ttd + ttms + self.rng.randint(15, 50)
             self.add(source="jira" if customer else "pagerduty",
                      title=f"{what[svc]} {version}", service=svc, severity=sev, start=start,
-                     ttd=self.rng.randint(25, 70) if customer else self.rng.randint(2, 9),
-                     tta=self.rng.randint(5, 25), ttms=self.rng.randint(20, 45),
-                     ttm=self.rng.randint(45, 95), ttr=self.rng.randint(100, 260),
+                     ttd=ttd, tta=self.rng.randint(5, 25), ttms=ttms,
+                     ttm=ttm, ttr=ttm + self.rng.randint(55, 165),
                      detection="customer" if customer else "alert",
                      impact="outage" if sev == "SEV1" else "partial", root_cause="bad-deploy",
                      customers=self.rng.randint(20, 400), tickets=self.rng.randint(3, 25),
@@ -121,8 +130,8 @@ class Story:
     def certificate(self) -> None:
         start = local(dt.date(2026, 9, 13), 2, 0)
         self.add(source="jira", title="api.brightloop.io unreachable: TLS certificate expired",
-                 service="auth", severity="SEV1", start=start, ttd=355, tta=18, ttms=25, ttm=95,
-                 ttr=110, detection="customer", impact="outage", root_cause="certificate-expiry",
+                 service="auth", severity="SEV1", start=start, ttd=355, tta=18, ttms=25, ttm=395,
+                 ttr=465, detection="customer", impact="outage", root_cause="certificate-expiry",
                  customers=780, tickets=64, revenue=4200.0,
                  pm={"held": True, "delay_h": 26,
                      "actions": [("Automate certificate renewal (cert-manager)", "Jonas Weber", 10),
@@ -154,10 +163,11 @@ class Story:
             if day.weekday() >= 5:
                 day += dt.timedelta(days=7 - day.weekday())
             start = local(day, self.rng.randint(6, 16), self.rng.randint(0, 59))
+            ttd, ttms = self.rng.randint(90, 600), self.rng.randint(30, 120)
+            ttm = ttd + ttms + self.rng.randint(30, 240)
             self.add(source="jira", title=title, service=svc, severity=sev, start=start,
-                     ttd=self.rng.randint(90, 600), tta=self.rng.randint(10, 60),
-                     ttms=self.rng.randint(30, 120), ttm=self.rng.randint(120, 360),
-                     ttr=self.rng.randint(240, 1500), detection="customer",
+                     ttd=ttd, tta=self.rng.randint(10, 60), ttms=ttms, ttm=ttm,
+                     ttr=ttm + self.rng.randint(60, 900), detection="customer",
                      impact="degraded" if sev == "SEV2" else None,
                      root_cause="missing-monitoring",
                      customers=self.rng.randint(5, 150), tickets=self.rng.randint(2, 18),
@@ -245,8 +255,9 @@ def write_pagerduty(story: Story, path: Path, rng: random.Random) -> dict:
             pid = "Q" + "".join(rng.choice(alphabet) for _ in range(13))
             created = inc["start"] + dt.timedelta(minutes=inc["ttd"])
             resolved = inc["start"] + dt.timedelta(minutes=inc["ttr"])
-            to_ack = inc["tta"] * 60 + rng.randint(0, 59)
             to_res = int((resolved - created).total_seconds())
+            # PagerDuty cannot acknowledge a resolved incident
+            to_ack = min(inc["tta"] * 60 + rng.randint(0, 59), max(to_res - 60, 0))
             ack_user = rng.choice(PEOPLE)
             svc_id = f"PSV{SERVICES.index(inc['service']):04d}"
             prio = {"SEV1": "P1", "SEV2": "P2", "SEV3": "P3", "SEV4": "P4"}[inc["severity"]]

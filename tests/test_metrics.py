@@ -47,17 +47,22 @@ def test_durations_by_hand():
     )
     m = compute(df)
     assert m["incident_count"] == 3
-    assert m["mttd_minutes"] == {"median": 10.0, "p90": 10.0, "mean": 10.0, "max": 10.0, "n": 1,
-                                 "fallbacks": 0}
+    mttd = m["mttd_minutes"]
+    assert (mttd["median"], mttd["p90"], mttd["mean"], mttd["max"], mttd["n"]) == (10, 10, 10, 10, 1)
+    # one value among three incidents: the basis says so, and the grade is D (indicative)
+    assert (mttd["incidents"], mttd["missing"], mttd["coverage"], mttd["grade"]) == (3, 2, 0.3333, "D")
     assert m["mtta_minutes"]["median"] == 16.0 and m["mtta_minutes"]["n"] == 2  # (2 + 30) / 2
-    # MTTR: 60 (impact start known), 120 and 20 from detection (fallback)
-    assert m["mttr_minutes"]["median"] == 60.0
-    assert m["mttr_minutes"]["mean"] == pytest.approx(66.7)
+    # time to resolve, from detection, for all three: 50, 120, 20 (never from the impact start)
+    assert m["mttr_minutes"]["median"] == 50.0
+    assert m["mttr_minutes"]["mean"] == pytest.approx(63.3)
     assert m["mttr_minutes"]["max"] == 120.0
-    assert m["mttr_minutes"]["p90"] == pytest.approx(108.0)  # linear: 60 + 0.8 * 60
-    assert m["mttr_minutes"]["fallbacks"] == 2
-    # time to mitigate: 30 (recorded), then 120 and 20 from resolution
-    assert m["mttm_minutes"]["median"] == 30.0 and m["mttm_minutes"]["fallbacks"] == 2
+    assert m["mttr_minutes"]["p90"] == pytest.approx(106.0)  # linear: 50 + 0.8 * 70
+    assert m["mttr_minutes"]["fallbacks"] == 0
+    # time to restore, from impact start: only where it is known (60)
+    assert m["time_to_restore_minutes"]["median"] == 60.0 and m["time_to_restore_minutes"]["n"] == 1
+    # time to mitigate: only the recorded mitigation (30); no stand-in from resolution
+    assert m["mttm_minutes"]["median"] == 30.0 and m["mttm_minutes"]["n"] == 1
+    assert m["mttm_minutes"]["missing"] == 2
     assert m["by_severity"]["SEV2"]["count"] == 2
     assert m["by_severity"]["SEV2"]["mttr_minutes"]["median"] == 70.0
 
@@ -104,15 +109,20 @@ def test_outage_spanning_a_month_boundary_is_split():
 def test_unresolved_and_pre_window_incidents():
     df = incidents(
         # began before the window, lasted into it: not counted, but its downtime is clipped in
-        {"severity": "SEV1", "detected": "2025-12-31T23:00Z", "resolved": "2026-01-01T01:00Z"},
-        # still open at the window end: downtime to the window end, excluded from MTTR
-        {"severity": "SEV1", "detected": "2026-03-31T23:00Z"},
+        {"key": "old", "severity": "SEV1", "detected": "2025-12-31T23:00Z",
+         "resolved": "2026-01-01T01:00Z"},
+        # still open at the window end: no end time, so never downtime; listed, not hidden
+        {"key": "open", "severity": "SEV1", "detected": "2026-03-31T23:00Z"},
     )
     m = compute(df)
     assert m["incident_count"] == 1 and m["open_incidents"] == 1
     assert m["mttr_minutes"]["n"] == 0
     months = {r["month"]: r["downtime_minutes"] for r in m["availability_by_month"]}
-    assert months == {"2026-01": 60.0, "2026-02": 0.0, "2026-03": 60.0}
+    assert months == {"2026-01": 60.0, "2026-02": 0.0, "2026-03": 0.0}
+    assert m["availability"]["carried_in"] == ["old"]
+    assert m["availability"]["open_excluded"] == ["open"]
+    assert m["data_quality"]["open_in_window"] == ["open"]
+    assert (m["data_quality"]["before_window"], m["data_quality"]["in_window"]) == (1, 1)
 
 
 def test_partial_months_are_prorated_and_marked():
@@ -335,7 +345,182 @@ def test_durations_per_month_and_service_by_hand():
     api = m["durations_by_service"]["api"]
     assert api["count"] == 2
     assert (api["mttd_minutes"]["median"], api["mttd_minutes"]["max"]) == (20, 30)
-    assert api["mttr_minutes"]["median"] == 90  # (60 + 120) / 2
+    assert api["mttr_minutes"]["median"] == 70  # from detection: (50 + 90) / 2
+    assert api["time_to_restore_minutes"]["median"] == 90  # from impact start: (60 + 120) / 2
     feb = m["durations_by_month"]["2026-02"]
     assert feb["count"] == 2 and feb["mtta_minutes"]["n"] == 1
-    assert feb["mttr_minutes"]["median"] == 70  # (120 + 20) / 2, web's start falls back to detection
+    assert feb["mttr_minutes"]["median"] == 55  # from detection: (90 + 20) / 2
+    assert feb["time_to_restore_minutes"]["n"] == 1  # web has no impact start: not blended in
+
+
+# --- the audit rules (one rule per figure, its basis and confidence) ---------------------------
+
+
+def test_years_of_old_unresolved_incidents_leave_availability_as_it_was():
+    window = incidents({"key": "w", "severity": "SEV1", "detected": "2026-02-01T10:00Z",
+                        "resolved": "2026-02-01T11:00Z"})
+    before = compute(window)["availability"]
+    old = [{"key": f"old:{i}", "severity": "SEV1", "impact": "outage",
+            "detected": f"20{10 + i}-05-01T00:00Z"} for i in range(5)]
+    m = compute(incidents(*window.to_dict("records"), *old))
+    assert m["availability"]["availability"] == before["availability"]
+    assert m["availability"]["downtime_minutes"] == 60.0
+    assert m["availability"]["open_excluded"] == [f"old:{i}" for i in range(5)]
+    assert m["incident_count"] == 1 and m["data_quality"]["before_window"] == 5
+
+
+def test_one_impact_rule_whatever_the_source():
+    base = {"detected": "2026-02-01T10:00Z", "resolved": "2026-02-01T11:00Z"}
+    # no impact recorded (a PagerDuty row): the severity mapping decides, SEV2 -> partial
+    pd_row = compute(incidents({"severity": "SEV2", **base}))
+    jira_row = compute(incidents({"severity": "SEV2", "impact": "partial", **base}))
+    assert pd_row["availability"]["downtime_minutes"] == 30.0  # 60 min x 0.5
+    assert jira_row["availability"]["downtime_minutes"] == 30.0
+    assert pd_row["availability"]["impact_from_severity"] == 1
+    assert jira_row["availability"]["impact_from_source"] == 1
+    # the source's own impact wins over the mapping: a SEV1 recorded as partial weighs 0.5
+    assert compute(incidents({"severity": "SEV1", "impact": "partial", **base})
+                   )["availability"]["downtime_minutes"] == 30.0
+    # the engagement sets the mapping
+    s = S(impact_by_severity=(("SEV1", "outage"), ("SEV2", "none")))
+    assert compute(incidents({"severity": "SEV2", **base}), s)["availability"]["downtime_minutes"] == 0
+
+
+def test_out_of_order_timeline_is_listed_and_not_measured():
+    df = incidents(
+        # an expired certificate: impact from 02:00, detected at 07:55, "mitigated" typed as 03:35
+        {"key": "cert", "severity": "SEV1", "provenance": "jira.csv:3",
+         "impact_start": "2026-02-01T02:00Z", "detected": "2026-02-01T07:55Z",
+         "mitigated": "2026-02-01T03:35Z", "resolved": "2026-02-01T09:45Z"})
+    m = compute(df)
+    assert m["mttm_minutes"]["n"] == 0 and m["mttm_minutes"]["out_of_order"] == 1
+    assert m["mttm_minutes"]["coverage"] == 0.0
+    # the outage cannot have been seen to end before it was detected: 02:00 -> 07:55
+    assert m["availability"]["downtime_minutes"] == 355.0
+    assert m["availability"]["end_moved_to_detection"] == ["cert"]
+    dq = m["data_quality"]
+    assert dq["timeline_out_of_order"] == 1
+    assert dq["timeline_problems"] == [{"key": "cert", "issue": "mitigated 260 min before detected",
+                                        "provenance": "jira.csv:3"}]
+    # the other durations of the same incident stand: 355 to detect, 110 to resolve
+    assert (m["mttd_minutes"]["median"], m["mttr_minutes"]["median"]) == (355.0, 110.0)
+    assert m["time_to_restore_minutes"]["median"] == 465.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 600), st.integers(0, 600), st.booleans()), min_size=1,
+                max_size=8))
+def test_restore_is_detect_plus_resolve_for_every_incident(rows):
+    t0 = pd.Timestamp("2026-02-01T00:00Z")
+    data = [{"impact_start": t0 + pd.Timedelta(hours=i) if known else None,
+             "detected": t0 + pd.Timedelta(hours=i, minutes=ttd),
+             "resolved": t0 + pd.Timedelta(hours=i, minutes=ttd + ttr)}
+            for i, (ttd, ttr, known) in enumerate(rows)]
+    table = metrics.enrich(incidents(*data), empty(DEPLOY_COLUMNS), empty(ACTION_COLUMNS), S())
+    known = table["impact_start"].notna()
+    assert (table.loc[known, "ttrestore"] == table.loc[known, "ttd"] + table.loc[known, "ttr"]).all()
+    assert table.loc[~known, "ttrestore"].isna().all()
+
+
+def test_mitigation_target_never_substitutes_a_missing_start():
+    df = incidents(
+        {"severity": "SEV1", "detected": "2026-02-01T10:00Z", "mitigation_started": "2026-02-01T10:03Z",
+         "mitigated": "2026-02-01T10:30Z", "resolved": "2026-02-01T11:00Z"},
+        # no mitigation start recorded: not measurable, never "missed" from its mitigated time
+        {"severity": "SEV1", "detected": "2026-02-02T10:00Z", "mitigated": "2026-02-02T12:00Z",
+         "resolved": "2026-02-02T13:00Z"},
+    )
+    sla = compute(df)["mitigation_sla"]["SEV1"]
+    assert (sla["incidents"], sla["measured"], sla["met"], sla["rate"]) == (2, 1, 1, 1.0)
+    assert (sla["not_recorded"], sla["coverage"], sla["missed"]) == (1, 0.5, [])
+
+
+def test_headlines_for_sev1_sev2_beside_all_severities():
+    rows = []
+    titles = ["Checkout down", "Login errors for SSO tenants", "Webhooks delayed", "Invoices blank"]
+    for i in range(4):  # 4 distinct majors, 2 reported by customers
+        rows.append({"severity": "SEV1" if i == 0 else "SEV2", "title": titles[i],
+                     "detection_source": "customer" if i < 2 else "alert",
+                     "detected": f"2026-02-0{i + 1}T10:00Z", "resolved": f"2026-02-0{i + 1}T12:00Z"})
+    for i in range(6):  # 6 alerts of the same low-severity family, recurring
+        rows.append({"severity": "SEV4", "title": "disk usage above 90%", "detection_source": "alert",
+                     "detected": f"2026-03-0{i + 1}T10:00Z", "resolved": f"2026-03-0{i + 1}T10:10Z"})
+    m = compute(incidents(*rows))
+    ci = m["customer_impact"]
+    assert (ci["customer_reported_share"], ci["major_customer_reported_share"]) == (0.2, 0.5)
+    assert (m["recurrence"]["rate"], m["recurrence"]["major_rate"]) == (0.5, 0.0)
+    assert m["headline"]["count"] == 4 and m["headline"]["mttr_minutes"]["median"] == 120.0
+    assert m["headline"]["customer_reported_share"] == 0.5
+    assert m["mttr_minutes"]["median"] == 10.0  # all severities: the SEV4 noise dominates
+
+
+def test_dora_change_failure_rate_from_the_deploy_log():
+    deploys = typed(pd.DataFrame([
+        {"key": "d:1", "deployed_at": "2026-02-02T10:00Z", "service": "api", "outcome": "success"},
+        {"key": "d:2", "deployed_at": "2026-02-03T10:00Z", "service": "api", "outcome": "rolled_back"},
+        {"key": "d:3", "deployed_at": "2026-02-04T10:00Z", "service": "api", "outcome": "success"},
+        {"key": "d:4", "deployed_at": "2026-02-05T10:00Z", "service": "web", "outcome": "success"},
+    ]), DEPLOY_COLUMNS)
+    df = incidents(
+        # 30 min after d:1, no recorded cause: change related by time, d:1 failed
+        {"key": "i:1", "service": "api", "detected": "2026-02-02T10:30Z", "resolved": "2026-02-02T11:00Z"},
+        # 20 min after d:3, but its postmortem says missing monitoring: not change related
+        {"key": "i:2", "service": "api", "root_cause": "missing-monitoring",
+         "detected": "2026-02-04T10:20Z", "resolved": "2026-02-04T11:00Z"},
+        # no deploy near it, but its recorded cause is a bad deploy
+        {"key": "i:3", "service": "web", "root_cause": "bad-deploy",
+         "detected": "2026-02-20T10:00Z", "resolved": "2026-02-20T10:40Z"},
+    )
+    ch = compute(df, deploys=deploys)["change_failure_rate"]
+    # DORA: d:1 (followed by a change incident) and d:2 (rolled back) of 4 deploys
+    assert (ch["deploys"], ch["remediated_deploys"], ch["change_failure_rate"]) == (4, 2, 0.5)
+    assert ch["incidents"] == ["i:1", "i:3"] and ch["change_related_share"] == round(2 / 3, 4)
+    assert (ch["recorded_cause"], ch["time_only"]) == (1, 1)
+    assert ch["cleared_by_cause"] == ["i:2"]
+    assert (ch["near_deploy_incidents"], ch["near_deploy_share"]) == (2, round(2 / 3, 4))
+    assert ch["recovery_minutes"]["median"] == 35.0  # (30 + 40) / 2
+
+
+def test_median_interval_by_order_statistics():
+    import numpy as np
+
+    # n = 10: P(B <= 1) = 11/1024 <= 5%, P(B <= 2) = 56/1024 > 5%: x(3)..x(8), coverage 97.9%
+    assert metrics.median_interval(np.arange(1.0, 11.0)) == [3.0, 8.0]
+    # n = 3: too few for 90%: the whole range, and the grade says it is indicative
+    assert metrics.median_interval(np.array([5.0, 50.0, 500.0])) == [5.0, 500.0]
+    assert metrics.stats(pd.Series([5.0, 50.0, 500.0]))["grade"] == "D"
+
+
+@pytest.mark.parametrize(("n", "coverage", "expected"), [
+    (0, None, None), (4, 1.0, "D"), (5, 0.1, "C"), (10, 0.5, "B"), (19, 0.9, "B"), (20, 0.8, "A"),
+    (200, 0.79, "B"), (200, 0.49, "C"),
+])
+def test_confidence_grades(n, coverage, expected):
+    assert metrics.grade(n, coverage) == expected
+
+
+def test_month_over_month_trend():
+    rows = [{"detected": f"2026-01-{d:02d}T10:00Z", "resolved": f"2026-01-{d:02d}T12:00Z"}
+            for d in (5, 10, 15, 20)]
+    rows += [{"detected": "2026-03-10T10:00Z", "resolved": "2026-03-10T10:30Z"}]
+    tr = compute(incidents(*rows))["trends"]
+    assert tr["mttr_minutes"]["by_month"] == {"2026-01": 120.0, "2026-02": None, "2026-03": 30.0}
+    assert (tr["mttr_minutes"]["first"], tr["mttr_minutes"]["last"]) == (120.0, 30.0)
+    assert tr["mttr_minutes"]["direction"] == "improving"
+    # incidents per 30 days: 4 in January's 31 days, 1 in March's 31
+    assert tr["incidents_per_30_days"]["by_month"]["2026-01"] == round(4 * 30 / 31, 1)
+    assert tr["incidents_per_30_days"]["direction"] == "improving"
+
+
+def test_dora_levels_from_the_benchmark_file():
+    deploys = typed(pd.DataFrame([{"key": f"d:{i}", "service": "api", "outcome": "success",
+                                   "deployed_at": pd.Timestamp("2026-01-01T10:00Z")
+                                   + pd.Timedelta(days=i)} for i in range(90)]), DEPLOY_COLUMNS)
+    m = compute(incidents(), deploys=deploys)
+    b = m["benchmarks"]
+    assert b["year"] == 2024 and "DORA" in b["source"]
+    # 90 deploys in 90 days = 7 a week: daily is DORA's "high"; elite is several a day
+    assert m["change_failure_rate"]["deploys_per_week"] == 7.0
+    assert b["deployment_frequency"]["level"] == "high"
+    assert b["change_failure_rate"]["level"] == "elite"  # 0 of 90
+    assert b["recovery_time"]["level"] is None  # no change-related incident: not measurable

@@ -53,7 +53,7 @@ LIBRARY_BREAKS = [
     (lambda a: a.update(horizon="30-90"), "week: a 30-90-day action is beyond the 30-day plan"),
     (lambda a: a.update(owner="intern"), "action 'map-incidents': owner: expected a role"),
     (lambda a: a.update(effort="XL"), "effort: expected S, M or L"),
-    (lambda a: a.update(verify={"metric": "nope", "below": 1}), "verify.metric: 'nope' is not declared"),
+    (lambda a: a.update(verify={"metric": "nope", "below": 1}), "verify.metric: 'nope' is neither in the metric catalog"),
     (lambda a: a.update(verify={"metric": "recurrence.rate"}), "a metric needs a target"),
     (lambda a: a.pop("verify"), "verify: expected a metric (with below or above) or a text"),
     (lambda a: a.update(horizon="1-2"), "horizon: expected one of 0-7, 7-30, 30-90"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
 import pytest
 import yaml
 
@@ -32,10 +31,10 @@ def catalog(*rs: dict) -> risks.Catalog:
     return risks.parse({"metrics": METRICS, "risks": list(rs)}, "test.yaml", ACTIONS, QUESTIONS)
 
 
-def evidence(df=None, gaps=None, out_of_hours=None) -> risks.Evidence:
+def evidence(df=None, gaps=None) -> risks.Evidence:
     df = df if df is not None else incidents()
     doc, frame = metrics.compute_with_frame(df, empty(DEPLOY_COLUMNS), empty(ACTION_COLUMNS), S())
-    return risks.Evidence(metrics=doc, incidents=frame, gaps=gaps or [], out_of_hours=out_of_hours)
+    return risks.Evidence(metrics=doc, incidents=frame, gaps=gaps or [])
 
 
 def gap(question: str) -> dict:
@@ -135,21 +134,23 @@ def test_no_incidents_at_all():
     assert r["finding"] == "answers only"
 
 
-def test_selector_flags_come_from_the_metrics_document():
+def test_selector_flags_come_from_the_enriched_table():
     ev = evidence(THREE)
     flags = ev.flags()
     assert set(flags) == set(risks.SELECTOR_FLAGS)
     sel = risks.select(ev.incidents, {"severity": ["SEV3"], "match": ["queue|disk"]}, flags)
     assert sel.tolist() == [False, True, True]
-    ooh = np.array([True, False, False])
-    sel = risks.select(ev.incidents, {"out_of_hours": True}, evidence(THREE, out_of_hours=ooh).flags())
+    # 1 Feb 2026 is a Sunday; the other two fall on weekdays at 10:00 (business hours 09-18)
+    sel = risks.select(ev.incidents, {"out_of_hours": True}, flags)
     assert sel.tolist() == [True, False, False]
+    # the SEV1 is an outage by the default severity-to-impact mapping
+    assert risks.select(ev.incidents, {"outage": True}, flags).tolist() == [True, False, False]
 
 
 BROKEN = [
     (lambda r: r.update(impact=5), "risk 'r': impact: expected 1, 2 or 3"),
     (lambda r: r["signals"].append({"metric": "no.such", "above": 1, "weight": 1}),
-     "risk 'r': signals[1]: metric: 'no.such' is not declared"),
+     "risk 'r': signals[1]: metric: 'no.such' is neither in the metric catalog"),
     (lambda r: r["signals"].append({"metric": "recurrence.rate", "above": 1, "below": 2, "weight": 1}),
      "signals[1]: expected a number in exactly one of above, below"),
     (lambda r: r["signals"].append({"answer": "no.question", "weight": 1}),

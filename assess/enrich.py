@@ -1,0 +1,298 @@
+"""The enriched incident table: every incident once, with every fact derived from it.
+
+Built once per analysis from the canonical tables (exports -> canonical tables -> this table ->
+metrics, risks, reports, pages); nothing downstream recomputes a flag or turns a list of keys back
+into a mask. One rule per fact, documented in docs/metrics.md:
+
+- start: the impact start, else detection (`start_fallback`). In the window when the start falls in
+  [window start, window end).
+- durations, each with one start and one end (never blended): ttd impact start -> detected,
+  tta detected -> acknowledged, ttm detected -> mitigated, ttr detected -> resolved ("time to
+  resolve, from detection"), ttrestore impact start -> resolved ("time to restore, from impact
+  start"), tt_start_mitigation detected -> mitigation started. A duration whose two times run
+  backwards is not measurable for that incident (NaN) and counted as out of order.
+- impact: the source's own impact when it records one, else the engagement's severity-to-impact
+  mapping (default SEV1 outage, SEV2 partial); `impact_basis` says which.
+- downtime: from the start to mitigated (else resolved); an end recorded before detection is moved
+  to detection (the earliest an outage can have been seen to end); an incident with no end at all
+  is never counted as downtime (`outage_open`, listed by the metrics); clipped to the window.
+- change related: a recorded root cause decides (a change cause -> related, any other -> not);
+  without one, an incident that started within the change window after a deploy of its service
+  is related by time (`change_basis` 'recorded' or 'time').
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .engagement import DEFAULT_IMPACT_BY_SEVERITY, BusinessHours, Engagement
+from .incidents import timeline_problems
+from .paths import data_dir
+
+TITLE_SIMILARITY = 0.82
+MAJOR = ("SEV1", "SEV2")
+DURATIONS = {  # column -> (from, to)
+    "ttd": ("impact_start", "detected"),
+    "tta": ("detected", "acknowledged"),
+    "ttm": ("detected", "mitigated"),
+    "ttr": ("detected", "resolved"),
+    "ttrestore": ("impact_start", "resolved"),
+    "tt_start_mitigation": ("detected", "mitigation_started"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the metrics need from the engagement (no I/O, no Flask)."""
+
+    start: pd.Timestamp  # window start, UTC
+    end: pd.Timestamp  # window end (exclusive), UTC
+    timezone: str = "UTC"
+    sla_target: float = 0.999
+    mitigation_targets: tuple[tuple[str, float], ...] = (("SEV1", 5.0), ("SEV2", 15.0),
+                                                         ("SEV3", 240.0))
+    partial_outage_weight: float = 0.5
+    change_window_minutes: float = 120.0
+    recurrence_days: int = 30
+    business_hours: BusinessHours = BusinessHours()
+    impact_by_severity: tuple[tuple[str, str], ...] = field(
+        default=tuple(sorted(DEFAULT_IMPACT_BY_SEVERITY.items())))
+
+    @classmethod
+    def from_engagement(cls, e: Engagement) -> Settings:
+        start, end = e.window_bounds_utc()
+        return cls(start=pd.Timestamp(start), end=pd.Timestamp(end), timezone=e.timezone,
+                   sla_target=e.sla_target,
+                   mitigation_targets=tuple(sorted(e.mitigation_targets.items())),
+                   partial_outage_weight=e.partial_outage_weight,
+                   change_window_minutes=e.change_window_minutes,
+                   recurrence_days=e.recurrence_days, business_hours=e.business_hours,
+                   impact_by_severity=tuple(sorted(e.impact_by_severity.items())))
+
+
+@cache
+def rules() -> dict[str, Any]:
+    """The metric rules a consultant may change (assess/data/metrics.yaml, `rules`)."""
+    data = yaml.safe_load((data_dir("assess/data") / "metrics.yaml").read_text(encoding="utf-8"))
+    return data["rules"]
+
+
+def _minutes(delta: pd.Series) -> pd.Series:
+    return delta.dt.total_seconds() / 60.0
+
+
+# --- recurrence classes ------------------------------------------------------------------------
+
+_NOISE = re.compile(r"\b(?:[0-9a-f]{6,}|\d+(?:\.\d+)*%?|[a-z]+-\d+)\b")
+_PUNCT = re.compile(r"[^a-z ]+")
+
+
+def normalise_title(title: str) -> str:
+    """Lower-case, without numbers, ids, brackets and punctuation, for fuzzy matching."""
+    text = _NOISE.sub(" ", str(title).lower())
+    return " ".join(_PUNCT.sub(" ", text).split())
+
+
+def normalise_titles(titles: pd.Series) -> pd.Series:
+    """normalise_title over a column, vectorised (pyarrow's regex engine); same results."""
+    text = titles.astype("string").str.lower()
+    text = text.str.replace(_NOISE.pattern, " ", regex=True)
+    text = text.str.replace(_PUNCT.pattern, " ", regex=True)
+    return text.str.replace(r" +", " ", regex=True).str.strip()
+
+
+def incident_classes(df: pd.DataFrame) -> pd.Series:
+    """A class per incident: 'root cause @ service' when known, else a cluster of similar titles.
+
+    Incidents with a known root cause form their classes first; an incident without one joins the
+    class whose titles its own most resembles (normalised titles, similarity at least
+    TITLE_SIMILARITY by rapidfuzz's ratio, root-cause classes before title clusters, ties to the
+    earliest), so one postmortem's root cause labels the whole family. Work is per distinct
+    normalised title, not per incident, so a million incidents cost what their titles cost.
+    """
+    from rapidfuzz import fuzz, process
+
+    titles = df["title"].fillna("").astype("string")
+    norms = normalise_titles(titles)
+    rc = df["root_cause"].astype("string").str.strip().str.lower()
+    has_rc = rc.notna() & (rc != "")
+    labels = pd.Series(pd.NA, index=df.index, dtype="string")
+    labels[has_rc] = rc[has_rc] + " @ " + df.loc[has_rc, "service"].fillna("any").astype("string")
+    rep_norms: list[str] = []
+    rep_labels: list[str] = []
+    seen: dict[str, str] = {}
+    for norm, label in zip(norms[has_rc], labels[has_rc], strict=True):
+        if norm not in seen:
+            seen[norm] = label
+            rep_norms.append(norm)
+            rep_labels.append(label)
+    pending = ~has_rc
+    first_title = titles[pending].groupby(norms[pending], sort=False).first()
+    for norm, title in first_title.items():
+        if norm in seen:
+            continue
+        match = process.extractOne(norm, rep_norms, scorer=fuzz.ratio,
+                                   score_cutoff=TITLE_SIMILARITY * 100) if rep_norms else None
+        label = rep_labels[match[2]] if match else f"similar to: {title}"
+        seen[norm] = label
+        if not match:
+            rep_norms.append(norm)
+            rep_labels.append(label)
+    labels[pending] = norms[pending].map(seen)
+    return labels.astype("string")
+
+
+def recurring_flags(df: pd.DataFrame, days: int) -> pd.Series:
+    """True where an earlier incident of the same class started within `days` before."""
+    if df.empty:
+        return pd.Series([], dtype=bool, index=df.index)
+    ordered = df.sort_values(["class", "start", "key"], kind="mergesort")
+    same = ordered["class"].eq(ordered["class"].shift())
+    gap = ordered["start"] - ordered["start"].shift()
+    return (same & (gap <= pd.Timedelta(days=days))).reindex(df.index).fillna(False).astype(bool)
+
+
+# --- business hours ----------------------------------------------------------------------------
+
+
+def out_of_hours(local: pd.Series, bh: BusinessHours) -> pd.Series:
+    """True where a local wall-clock time falls outside business hours (vectorised contains())."""
+    minute = local.dt.hour * 60 + local.dt.minute + local.dt.second / 60
+    inside = (local.dt.day_of_week.isin(bh.days)
+              & (minute >= bh.start.hour * 60 + bh.start.minute + bh.start.second / 60)
+              & (minute < bh.end.hour * 60 + bh.end.minute + bh.end.second / 60))
+    return ~inside
+
+
+def paged_at(df: pd.DataFrame, s: Settings) -> pd.Series:
+    """When each incident paged someone, in the client's time zone (detected, else start)."""
+    return df["detected"].fillna(df["start"]).dt.tz_convert(s.timezone)
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+def _impact(df: pd.DataFrame, s: Settings) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """Effective impact, its basis ('source' | 'severity' | NA) and the downtime weight."""
+    mapped = df["severity"].map(dict(s.impact_by_severity)).astype("string")
+    source = df["impact"].astype("string")
+    impact = source.fillna(mapped)
+    basis = pd.Series(np.where(source.notna(), "source",
+                               np.where(mapped.notna(), "severity", None)),
+                      index=df.index, dtype="string")
+    weight = np.where(impact.eq("outage").fillna(False), 1.0,
+                      np.where(impact.isin(["partial", "degraded"]).fillna(False),
+                               s.partial_outage_weight, 0.0))
+    return impact, basis, weight
+
+
+def _change(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    """Per incident: the latest deploy of its service within the change window before its start
+    (`deploy_key`, time evidence) and whether it is change related, with the basis."""
+    window = pd.Timedelta(minutes=s.change_window_minutes)
+    out = pd.DataFrame({"deploy_key": pd.Series(pd.NA, index=df.index, dtype="string")})
+    deps = deploys.dropna(subset=["service", "deployed_at"]).sort_values(["deployed_at", "key"])
+    incs = df.dropna(subset=["service", "start"])[["service", "start"]]
+    if len(incs) and len(deps):
+        joined = pd.merge_asof(
+            incs.assign(pos=incs.index).sort_values("start").astype({"service": object}),
+            deps[["key", "service", "deployed_at"]].rename(columns={"key": "deploy_key"})
+            .astype({"service": object}),
+            left_on="start", right_on="deployed_at", by="service", direction="backward",
+            tolerance=window, allow_exact_matches=True)
+        hits = joined[joined["deploy_key"].notna()]
+        out.loc[hits["pos"].to_numpy(), "deploy_key"] = hits["deploy_key"].astype(str).to_numpy()
+    near = out["deploy_key"].notna().to_numpy(bool)
+    cause = df["root_cause"].astype("string").str.strip()
+    recorded = (cause.notna() & cause.ne("")).to_numpy(bool)
+    change_cause = cause.str.contains(rules()["change_root_cause"], case=False, regex=True)
+    change_cause = change_cause.fillna(False).to_numpy(bool)
+    related = np.where(recorded, change_cause, near)
+    basis = np.where(recorded & change_cause, "recorded", np.where(~recorded & near, "time", None))
+    out["near_deploy"] = near
+    out["change_related"] = related
+    out["change_basis"] = pd.Series(basis, index=df.index, dtype="string")
+    # a recorded root cause that is not a change clears a time coincidence: say so
+    out["change_cleared_by_cause"] = near & recorded & ~change_cause
+    return out
+
+
+def _timeline(df: pd.DataFrame) -> pd.Series:
+    """A sentence per incident whose recorded times run backwards (NA where in order)."""
+    problems = timeline_problems(df)
+    text = pd.Series(pd.NA, index=df.index, dtype="string")
+    if len(problems):
+        words = (problems["later"].str.replace("_", " ") + " " + problems["minutes"].map(
+            lambda m: f"{m:g}") + " min before " + problems["earlier"].str.replace("_", " "))
+        joined = words.groupby(problems["position"]).agg("; ".join)
+        text.iloc[joined.index.to_numpy()] = joined.to_numpy()
+    return text
+
+
+def enrich(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame,
+           s: Settings) -> pd.DataFrame:
+    """Every incident with its derived facts (columns listed in docs/metrics.md), sorted by start
+    then key so that every order-dependent step is independent of the input's order."""
+    df = incidents.copy()
+    df["start"] = df["impact_start"].fillna(df["detected"])
+    df = df.sort_values(["start", "key"], kind="mergesort").reset_index(drop=True)
+    df["start_fallback"] = df["impact_start"].isna() & df["detected"].notna()
+    df["in_window"] = ((df["start"] >= s.start) & (df["start"] < s.end)).fillna(False)
+    df["before_window"] = (df["start"] < s.start).fillna(False)
+    df["after_window"] = (df["start"] >= s.end).fillna(False)
+    df["major"] = df["severity"].isin(MAJOR).fillna(False).astype(bool)
+    df["open"] = df["resolved"].isna()
+    for col, (a, b) in DURATIONS.items():
+        df[col] = _minutes(df[b] - df[a])
+    df["timeline_issue"] = _timeline(df)
+    df["timeline_problem"] = df["timeline_issue"].notna()
+    local = df["start"].dt.tz_convert(s.timezone)
+    df["month"] = local.dt.strftime("%Y-%m")
+    df["week"] = (local.dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time
+                  .dt.strftime("%Y-%m-%d"))
+
+    impact, basis, weight = _impact(df, s)
+    df["impact_effective"] = impact
+    df["impact_basis"] = basis
+    df["outage_weight"] = weight
+    end = df["mitigated"].fillna(df["resolved"])
+    end = end.where(~(end < df["detected"]).fillna(False), df["detected"])
+    df["outage_end_moved"] = (df["mitigated"].fillna(df["resolved"]) < df["detected"]).fillna(False)
+    counts = (weight > 0) & df["start"].notna().to_numpy(bool)
+    df["outage_open"] = counts & end.isna().to_numpy(bool) & (df["start"] < s.end).fillna(False)
+    begin_in = df["start"].clip(lower=s.start, upper=s.end)
+    end_in = end.clip(lower=s.start, upper=s.end)
+    minutes_in = _minutes(end_in - begin_in).clip(lower=0).fillna(0.0)
+    df["outage_begin"] = df["start"].where(counts)
+    df["outage_end"] = end.where(counts)
+    df["outage_minutes_in_window"] = np.where(counts & end.notna().to_numpy(bool),
+                                              minutes_in * weight, 0.0)
+
+    targets = dict(s.mitigation_targets)
+    target = df["severity"].map(targets).astype("Float64")
+    measured = df["tt_start_mitigation"].where(df["tt_start_mitigation"] >= 0)
+    df["mitigation_target_minutes"] = target
+    df["missed_mitigation_target"] = (measured > target).astype("boolean").where(
+        measured.notna() & target.notna())
+
+    df = pd.concat([df, _change(df, deploys, s)], axis=1)
+    paged = paged_at(df, s)
+    df["out_of_hours"] = (out_of_hours(paged, s.business_hours) & paged.notna()).astype(bool)
+    has_pm = df["postmortem_at"].notna() | df["postmortem_url"].notna()
+    df["missing_postmortem"] = df["major"] & ~has_pm
+
+    df["class"] = pd.Series(pd.NA, index=df.index, dtype="string")
+    df["recurring"] = False
+    inside = df.index[df["in_window"]]
+    if len(inside):
+        df.loc[inside, "class"] = incident_classes(df.loc[inside])
+        df.loc[inside, "recurring"] = recurring_flags(df.loc[inside], s.recurrence_days)
+    df["recurring"] = df["recurring"].astype(bool)
+    return df
