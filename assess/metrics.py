@@ -68,6 +68,13 @@ def catalog() -> dict[str, dict[str, Any]]:
 
 
 @cache
+def phrases() -> dict[str, dict[str, str]]:
+    """The sentences that state a figure's basis, interval, trend and benchmark (metrics.yaml)."""
+    data = yaml.safe_load((data_dir("assess/data") / "metrics.yaml").read_text(encoding="utf-8"))
+    return data["phrases"]
+
+
+@cache
 def benchmarks() -> dict[str, Any]:
     """Published benchmarks with their source (assess/data/benchmarks.yaml)."""
     return yaml.safe_load((data_dir("assess/data") / "benchmarks.yaml").read_text(encoding="utf-8"))
