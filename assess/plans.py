@@ -114,8 +114,8 @@ def _verify_problems(verify: Any, where: str, metric_paths: set[str]) -> list[st
         return [f"{where}: verify: expected a metric (with below or above) or a text"]
     problems = []
     if "metric" in verify and verify["metric"] not in metric_paths:
-        problems.append(f"{where}: verify.metric: {verify['metric']!r} is neither in the metric catalog (assess/data/metrics.yaml) nor declared under "
-                        "'metrics' in risks.yaml")
+        problems.append(f"{where}: verify.metric: {verify['metric']!r} is neither in the metric "
+                        "catalog (assess/data/metrics.yaml) nor declared under 'metrics' in risks.yaml")
     if "metric" in verify and "text" not in verify and not any(k in verify for k in ("below", "above")):
         problems.append(f"{where}: verify: a metric needs a target (below or above) or a text")
     if "text" in verify and not isinstance(verify["text"], str):
