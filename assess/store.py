@@ -20,7 +20,14 @@ from . import importers
 from .engagement import Engagement, EngagementError
 from .files import atomic_write, folder_lock
 from .importers.base import ImportError_, Problem, ReadContext, sha256
-from .incidents import ACTION_COLUMNS, DEPLOY_COLUMNS, INCIDENT_COLUMNS, empty, typed
+from .incidents import (
+    ACTION_COLUMNS,
+    DEPLOY_COLUMNS,
+    INCIDENT_COLUMNS,
+    empty,
+    timeline_problems,
+    typed,
+)
 from .mappings import severity_map
 
 MANIFEST = "imports.yaml"
@@ -62,6 +69,9 @@ class ImportReport:
     stored_as: str | None = None
     notes: list[str] = field(default_factory=list)
     missing: dict[str, float] = field(default_factory=dict)  # column -> share of rows without it
+    window: dict[str, Any] = field(default_factory=dict)  # see window_counts()
+    open_incidents: list[str] = field(default_factory=list)  # "key: title" of those not resolved
+    timeline: list[str] = field(default_factory=list)  # one sentence per pair of times out of order
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,12 +81,30 @@ class ImportReport:
             "updated": self.updated, "unchanged": self.unchanged, "committed": self.committed,
             "already_imported": self.already_imported, "stored_as": self.stored_as,
             "notes": self.notes, "missing": self.missing, "quality": self.quality(),
+            "window": self.window, "open_incidents": self.open_incidents,
+            "timeline": self.timeline,
         }
+
+    def window_sentence(self) -> str | None:
+        """'12 of 254 incidents fall in 3 Aug - 31 Oct 2026 (240 before, 2 after)'."""
+        w = self.window
+        if not w or not w.get("total"):
+            return None
+        what = "incidents" if self.kind == "incidents" else "deploys"
+        text = (f"{w['inside']} of {w['total']} {what} fall in {w['label']} "
+                f"({w['before']} before, {w['after']} after)")
+        if w["inside"] == 0:
+            text += ": check the window (window.end in engagement.yaml) or the file"
+        return text
 
     def quality(self) -> list[str]:
         """The data-quality summary in sentences: what is missing and what it costs."""
         what = "incidents" if self.kind == "incidents" else "deploys"
         out = []
+        if self.timeline:
+            out.append(f"{len(self.timeline)} pair(s) of times out of order (impact start <= "
+                       "detected <= acknowledged <= mitigated <= resolved), listed in the report: "
+                       "the metrics leave out the durations they would make negative")
         for col, share in self.missing.items():
             if share <= 0:
                 continue
@@ -87,13 +115,28 @@ class ImportReport:
         return out
 
 
+def incident_issue_types(engagement: Engagement) -> tuple[str, ...] | None:
+    """`jira_incident_types` from engagement.yaml: the Jira issue types that are incidents."""
+    from .engagement import read_settings
+
+    value = read_settings(engagement.root).get("jira_incident_types")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise EngagementError(f"{engagement.root / 'engagement.yaml'}: key 'jira_incident_types': "
+                              "expected a list of Jira issue type names, e.g. [Incident, Outage]")
+    return tuple(v.strip() for v in value)
+
+
 def context_for(reader_name: str, engagement: Engagement,
                 options: dict[str, Any] | None = None) -> ReadContext:
     options = options or {}
     return ReadContext(timezone=options.get("timezone") or engagement.timezone,
                        severity_map=severity_map(reader_name, engagement),
                        service=options.get("service"), date_order=options.get("date_order"),
-                       column_map=dict(options.get("column_map") or {}))
+                       column_map=dict(options.get("column_map") or {}),
+                       issue_types=(incident_issue_types(engagement)
+                                    if reader_name == "jira-csv" else None))
 
 
 def read_column_mappings(engagement: Engagement) -> dict[str, dict[str, Any]]:
@@ -153,7 +196,8 @@ def _choose_reader(engagement: Engagement, path: Path, fmt: str | None, options:
     return reader, header
 
 
-def read_manifest(engagement: Engagement) -> list[dict[str, Any]]:
+def read_manifest(engagement: Engagement, include_removed: bool = False) -> list[dict[str, Any]]:
+    """The imported files in import order; those taken out (`removed`) only when asked."""
     path = engagement.path(MANIFEST)
     if not path.is_file():
         return []
@@ -165,7 +209,7 @@ def read_manifest(engagement: Engagement) -> list[dict[str, Any]]:
         for key in ("file", "format", "sha256"):
             if not isinstance(entry, dict) or not isinstance(entry.get(key), str):
                 raise EngagementError(f"{path}: key 'imports[{i}].{key}': expected a text value")
-    return entries
+    return entries if include_removed else [e for e in entries if not e.get("removed")]
 
 
 def _write_manifest(engagement: Engagement, entries: list[dict[str, Any]]) -> None:
@@ -215,8 +259,41 @@ def _compare(before: pd.DataFrame, after: pd.DataFrame) -> tuple[int, int, int]:
     return int((~known).sum()), len(common) - same, same
 
 
+def window_counts(engagement: Engagement, frame: pd.DataFrame, kind: str) -> dict[str, Any]:
+    """How many rows fall inside the assessment window, before it and after it (an incident by
+    its detection, else its impact start; a deploy by its time), and how many have no date."""
+    start, end = engagement.window_bounds_utc()
+    label = (f"{engagement.window_start:%-d %b %Y} - {engagement.window_end:%-d %b %Y}")
+    if frame.empty:
+        return {"label": label, "total": 0, "inside": 0, "before": 0, "after": 0}
+    when = (frame["detected"].fillna(frame["impact_start"]) if kind == "incidents"
+            else frame["deployed_at"])
+    return {"label": label, "start": start.isoformat(), "end": end.isoformat(),
+            "total": len(frame), "inside": int(((when >= start) & (when < end)).sum()),
+            "before": int((when < start).sum()), "after": int((when >= end).sum()),
+            "undated": int(when.isna().sum())}
+
+
+def timeline_sentences(frame: pd.DataFrame) -> list[str]:
+    """One sentence per pair of lifecycle times out of order (the shared rule in incidents)."""
+    out = []
+    for p in timeline_problems(frame).itertuples():
+        minutes = float(p.minutes)
+        amount = f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+        where = p.provenance if isinstance(p.provenance, str) else p.key
+        out.append(f"{where} ({p.key}): {NOUN.get(p.later, p.later)} is {amount} before "
+                   f"{NOUN.get(p.earlier, p.earlier)}")
+    return out
+
+
+def _open_incidents(frame: pd.DataFrame) -> list[str]:
+    rows = frame.loc[frame["resolved"].isna(), ["key", "title"]]
+    return [f"{k}: {t}" for k, t in zip(rows["key"], rows["title"].fillna(""), strict=True)]
+
+
 def preview_file(engagement: Engagement, path: Path, fmt: str | None = None,
-                 options: dict[str, Any] | None = None) -> tuple[ImportReport, pd.DataFrame]:
+                 options: dict[str, Any] | None = None,
+                 before: pd.DataFrame | None = None) -> tuple[ImportReport, pd.DataFrame]:
     """Read and validate one export without changing the engagement: the report (what an import
     would do, rejected rows included) and the mapped rows. `options` is completed in place (a
     generic table's full column mapping)."""
@@ -237,8 +314,13 @@ def preview_file(engagement: Engagement, path: Path, fmt: str | None = None,
         file=path.name, format=reader.name, kind=reader.kind, encoding=result.encoding,
         rows_read=result.rows_read, imported=len(frame), rejected=result.problems,
         notes=result.notes, missing=_missing_shares(frame, reader.kind),
+        window=window_counts(engagement, frame, reader.kind),
     )
-    before = load_table(engagement, reader.kind)
+    if reader.kind == "incidents":
+        report.open_incidents = _open_incidents(frame)
+        report.timeline = timeline_sentences(frame)
+    if before is None:
+        before = load_table(engagement, reader.kind)
     report.new, report.updated, report.unchanged = _compare(before, frame)
     return report, frame
 
@@ -253,22 +335,30 @@ def import_file(engagement: Engagement, path: Path, fmt: str | None = None,
     with the import so that the file is always re-read the same way. `name` is the file name to
     keep the raw copy under (default: the file's own name; the web app passes the uploaded name).
     """
+    return _import(engagement, path, fmt, strict, options, name)[0]
+
+
+def _import(engagement: Engagement, path: Path, fmt: str | None, strict: bool,
+            options: dict[str, Any] | None, name: str | None = None,
+            before: pd.DataFrame | None = None) -> tuple[ImportReport, pd.DataFrame]:
+    """import_file, also returning the rows read (for a many-file import's running table)."""
     path = Path(path)
     options = dict(options or {})
-    report, _frame = preview_file(engagement, path, fmt, options)
+    report, frame = preview_file(engagement, path, fmt, options, before)
     if name:
         report.file = name
     if strict and report.rejected:
         report.committed = False
         report.imported = 0
-        return report
+        return report, frame
     digest = sha256(path)
     with folder_lock(engagement.root):  # one manifest update at a time, whoever imports
-        entries = read_manifest(engagement)
-        if any(e["sha256"] == digest for e in entries):
+        entries = read_manifest(engagement, include_removed=True)
+        if any(e["sha256"] == digest and not e.get("removed") for e in entries):
             report.already_imported = True
-            report.stored_as = next(e["file"] for e in entries if e["sha256"] == digest)
-            return report
+            report.stored_as = next(e["file"] for e in entries
+                                    if e["sha256"] == digest and not e.get("removed"))
+            return report, frame
         report.stored_as = _store_raw(engagement, path, report.kind, digest, name)
         entry = {
             "file": report.stored_as, "format": report.format, "kind": report.kind, "sha256": digest,
@@ -283,7 +373,85 @@ def import_file(engagement: Engagement, path: Path, fmt: str | None = None,
         if report.format in importers.GENERIC:
             header = importers.READERS[report.format].header(path)
             _save_column_mapping(engagement, header, options["column_map"])
-    return report
+    return report, frame
+
+
+@dataclass
+class FileOutcome:
+    """One file of a many-file import: its report, or why it could not be imported."""
+
+    path: Path
+    report: ImportReport | None = None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or (self.report is not None and not self.report.committed)
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files to import: each file as given, each folder's files (sorted, hidden ones left out)."""
+    out = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out.extend(sorted(p for p in path.iterdir()
+                              if p.is_file() and not p.name.startswith(".")))
+        else:
+            out.append(path)
+    return out
+
+
+def import_files(engagement: Engagement, paths: list[Path], fmt: str | None = None,
+                 strict: bool = False, options: dict[str, Any] | None = None) -> list[FileOutcome]:
+    """Import several exports, each read, committed and reported on its own: one that cannot be
+    read is reported and the others go on. Folders stand for the files in them."""
+    outcomes = []
+    tables: dict[str, pd.DataFrame] = {}
+    for path in expand(paths):
+        if not path.is_file():
+            outcomes.append(FileOutcome(path, error=f"{path}: no such file"))
+            continue
+        try:
+            kind = importers.choose(path, fmt).kind
+        except ImportError_:
+            kind = "incidents"  # a generic table, or an error import_file will name
+        if kind not in tables:
+            tables[kind] = load_table(engagement, kind)
+        try:
+            report, frame = _import(engagement, path, fmt, strict, options, before=tables[kind])
+        except (ImportError_, EngagementError) as exc:
+            outcomes.append(FileOutcome(path, error=str(exc)))
+            continue
+        if report.committed and not report.already_imported and not frame.empty:
+            table = (pd.concat([tables[kind], frame], ignore_index=True)
+                     if not tables[kind].empty else frame)
+            tables[kind] = table.drop_duplicates("key", keep="last")
+        outcomes.append(FileOutcome(path, report=report))
+    return outcomes
+
+
+def remove_import(engagement: Engagement, name: str) -> dict[str, Any]:
+    """Take one imported export out of the engagement: its raw file is deleted and its manifest
+    entry kept, marked `removed`, so its rows leave every figure and the record stays."""
+    with folder_lock(engagement.root):
+        entries = read_manifest(engagement, include_removed=True)
+        live = [e for e in entries if not e.get("removed")]
+        found = [e for e in live if e["file"] == name] or [
+            e for e in live if Path(e["file"]).name == Path(name).name]
+        if not found:
+            known = ", ".join(e["file"] for e in live) or "none"
+            raise EngagementError(f"{engagement.root / MANIFEST}: no imported file {name!r} "
+                                  f"(imported: {known})")
+        if len(found) > 1:
+            raise EngagementError(f"{name!r} names {len(found)} imports "
+                                  f"({', '.join(e['file'] for e in found)}): give the stored path")
+        entry = found[0]
+        entry["removed"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        raw = engagement.path(entry["file"])
+        if raw.is_file():
+            raw.unlink()
+        _write_manifest(engagement, entries)
+    return entry
 
 
 def load_table(engagement: Engagement, kind: str) -> pd.DataFrame:

@@ -52,6 +52,7 @@ class ReadContext:
     service: str | None = None  # default service for deploy logs that do not name one (git log)
     date_order: str | None = None  # "dmy" or "mdy" for day/month dates the file cannot settle
     column_map: dict[str, str] = field(default_factory=dict)  # canonical field -> source column
+    issue_types: tuple[str, ...] | None = None  # Jira issue types that are incidents (None: default)
 
     @property
     def tz(self) -> ZoneInfo:

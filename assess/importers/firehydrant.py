@@ -18,6 +18,8 @@ are ignored.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from .base import (
@@ -91,42 +93,78 @@ class FireHydrantJson:
                             loaded.notes + notes, loaded.encoding, what)
 
 
+def _cell_list(value: str | None) -> list[str]:
+    """A list cell as json-2-csv writes it (["api","web"]; older versions [api;web]), or a
+    comma-separated one."""
+    if not value:
+        return []
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError:
+            items = re.split(r"[;,]", text.strip("[]"))
+        if isinstance(items, list):
+            return [str(i).strip() for i in items if str(i).strip()]
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
 class FireHydrantCsv:
+    """FireHydrant incidents as CSV: FireHydrant's own exporter (firehydrant/csv-incident-parser:
+    `number, name, severity, environment, functionality, service, started, detected,
+    acknowledged, first_action, mitigated, resolved, opened_at, started_by, elapsed_time,
+    customers_impacted, incident_commander, tickets, slack`, lists written by json-2-csv), and
+    the `<milestone>_at` shape (`id, started_at, detected_at, ...`)."""
+
     name = "firehydrant-csv"
     kind = "incidents"
     description = "FireHydrant incidents CSV export"
 
     def detect(self, head: str, path: Path) -> bool:
         cols = {c.lower() for c in header_cells(head)}
-        return {"name", "started_at"} <= cols and bool(
+        at_shape = {"name", "started_at"} <= cols and bool(
             cols & {"mitigated_at", "first_action_at", "current_milestone"})
+        parser_shape = {"number", "name", "started", "opened_at"} <= cols and bool(
+            cols & {"mitigated", "first_action", "incident_commander", "started_by"})
+        return at_shape or parser_shape
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
         text, encoding = read_text(path)
         header, records = csv_records(text, path.name)
         header = [h.lower() for h in header]
-        if "started_at" not in header and "created_at" not in header:
-            raise ImportError_(f"{path.name}: not a FireHydrant CSV: no column 'started_at'")
+        if not {"started_at", "created_at", "started", "opened_at"} & set(header):
+            raise ImportError_(f"{path.name}: not a FireHydrant CSV: no column 'started_at' "
+                               "or 'started'")
         rows, problems = [], []
         for line, rec in csv_rows(path, header, records, ctx, problems):
             ext_id = rec.text("id") or rec.text("incident_id") or rec.text("number", required=True)
             times = {}
             for milestone, column in MILESTONES.items():
-                value = rec.time(f"{milestone}_at", parse_instant, INSTANT)
+                name = f"{milestone}_at" if f"{milestone}_at" in header else milestone
+                value = rec.time(name, parse_instant, INSTANT)
                 if value is not None:
                     times[column] = value
             if "detected" not in times:
                 times["detected"] = (rec.time("created_at", parse_instant, INSTANT)
+                                     or rec.time("opened_at", parse_instant, INSTANT)
                                      or times.get("impact_start"))
                 if times["detected"] is None:
-                    rec.fail("started_at", f"a timestamp ({INSTANT})")
+                    rec.fail("started_at" if "started_at" in header else "started",
+                             f"a timestamp ({INSTANT})")
             customers = rec.integer("customers_impacted")
             if rec.problems:
                 problems.extend(rec.problems)
                 continue
-            service = (rec.raw("services") or "").split(",")[0].strip() or None
+            services = _cell_list(rec.raw("services") or rec.raw("service"))
             rows.append({**_row(ext_id, rec.raw("number"), rec.raw("name"), rec.raw("severity"),
-                                times, service, customers, ctx, rec.raw("current_milestone"),
-                                rec.raw("incident_url")), "provenance": f"{path.name}:{line}"})
+                                times, services[0] if services else None, customers, ctx,
+                                rec.raw("current_milestone"), rec.raw("incident_url")),
+                         "provenance": f"{path.name}:{line}"})
         notes = ["FireHydrant milestone columns map to the canonical timeline."]
+        if "elapsed_time" in header or "tickets" in header:
+            notes.append("elapsed_time and tickets are not read: FireHydrant's CSV exporter writes "
+                         "a fixed elapsed_time and a ticket's name (or 'none'), not a count.")
+        if "number" in header and "id" not in header:
+            notes.append("The CSV names incidents by number: they do not de-duplicate with the "
+                         "API JSON, which names them by id.")
         return finish(self.name, "incidents", path, rows, problems, notes, encoding, len(records))

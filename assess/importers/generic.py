@@ -37,8 +37,8 @@ FIELDS = {  # canonical field -> names a column may have (normalised: lower case
     "external_id": ("id", "key", "number", "incident id", "incident number", "ref", "reference",
                     "issue key", "ticket"),
     "title": ("title", "summary", "name", "subject", "incident", "description"),
-    "severity": ("severity", "sev", "priority", "prio", "level"),
-    "service": ("service", "component", "system", "application", "app"),
+    "severity": ("severity", "sev", "priority", "prio", "level", "priority name"),
+    "service": ("service", "component", "system", "application", "app", "components name"),
     "impact_start": ("impact start", "impact started", "started", "start", "started at",
                      "start time", "began"),
     "detected": ("detected", "detected at", "created", "created at", "opened", "opened at",
@@ -46,7 +46,8 @@ FIELDS = {  # canonical field -> names a column may have (normalised: lower case
     "acknowledged": ("acknowledged", "acknowledged at", "ack", "acked at"),
     "mitigation_started": ("mitigation started", "mitigation start"),
     "mitigated": ("mitigated", "mitigated at", "fixed", "fixed at", "recovered"),
-    "resolved": ("resolved", "resolved at", "closed", "closed at", "ended", "end", "end time"),
+    "resolved": ("resolved", "resolved at", "closed", "closed at", "ended", "end", "end time",
+                 "resolutiondate", "resolution date"),
     "postmortem_at": ("postmortem at", "postmortem date", "retro date"),
     "detection_source": ("detection", "detection source", "detected by", "source"),
     "impact": ("impact", "impact type"),
@@ -64,8 +65,10 @@ MAX_RATIO = 100
 
 
 def _norm(name: str) -> str:
-    """Lower case, punctuation to spaces, and a trailing 'at', 'on', 'date' or 'time' dropped."""
+    """Lower case, punctuation to spaces, a leading 'fields' (Jira REST flattened) and a trailing
+    'at', 'on', 'date' or 'time' dropped."""
     text = re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
+    text = re.sub(r"^fields ", "", text)
     return re.sub(r" (at|on|date|time|timestamp)$", "", text)
 
 
@@ -202,7 +205,7 @@ class GenericTable:
         notes = [f"Columns used: {', '.join(f'{f} <- {c}' for f, c in mapping.items())}."]
         if note:
             notes.append(note)
-        rows, problems = [], []
+        rows, problems, ignored = [], [], []
         for line, rec in csv_rows(path, header, records, ctx, problems):
             got: dict[str, Any] = {}
             for f in TIMES:
@@ -211,11 +214,16 @@ class GenericTable:
             if not rec.problems and got.get("detected") is None and got.get("impact_start") is None:
                 rec.fail(mapping.get("detected") or mapping["impact_start"], f"a timestamp ({expected})")
             title = rec.text(mapping["title"], required=True)
+            # an optional count that does not parse ("none") leaves the field empty, never the
+            # incident out: the cell is listed in the notes
+            kept = len(rec.problems)
             for f in ("customers_affected", "support_tickets"):
                 if f in mapping:
                     got[f] = rec.integer(mapping[f])
             if "revenue_impact" in mapping:
                 got["revenue_impact"] = rec.number(mapping["revenue_impact"])
+            ignored.extend(rec.problems[kept:])
+            del rec.problems[kept:]
             if rec.problems:
                 problems.extend(rec.problems)
                 continue
@@ -239,6 +247,11 @@ class GenericTable:
                 got["status"] = got["status"].lower()
             rows.append(incident("generic", ext_id, title=title, provenance=f"{path.name}:{line}",
                                  **got))
+        if ignored:
+            shown = "; ".join(str(p) for p in ignored[:10])
+            more = f"; and {len(ignored) - 10} more" if len(ignored) > 10 else ""
+            notes.append(f"{len(ignored)} optional cell(s) ignored (the incident is kept, the field "
+                         f"left empty): {shown}{more}")
         return finish(self.name, "incidents", path, rows, problems, notes, encoding, len(records))
 
 

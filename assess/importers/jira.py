@@ -5,6 +5,9 @@ the header; all their values are kept. Dates follow the site's format, by defaul
 `dd/MMM/yy h:mm a` (11/May/24 03:26 PM) in the exporting user's time zone, with no offset: they are
 read in the engagement's time zone. Custom fields appear as `Custom field (Name)`.
 
+Only rows whose `Issue Type` is an incident type are read (INCIDENT_TYPES, or the engagement's
+`jira_incident_types`); the others (epics, stories, tasks) are skipped and counted by type.
+
 Mapping: Created -> detected, Resolved -> resolved, Summary -> title, first Component/s -> service,
 Custom field (Severity) or else Priority -> severity. Optional custom fields read when present:
 Impact Start, Mitigation Started, Mitigated At, Root Cause, Customers Affected, Support Tickets,
@@ -14,6 +17,7 @@ customer) marks the detection source as customer; otherwise it is internal.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from .base import (
@@ -49,6 +53,10 @@ def _parse(value: str, tz) -> object:
 
 
 CUSTOMER_WORDS = ("customer", "support", "client")
+# Issue types that are incidents unless the engagement says otherwise (jira_incident_types):
+# Jira Service Management's incident types and the names teams commonly give one in Jira Software.
+INCIDENT_TYPES = ("Incident", "[System] Incident", "Major Incident", "Outage",
+                  "Production Incident")
 
 
 class JiraCsv:
@@ -67,12 +75,20 @@ class JiraCsv:
                 raise ImportError_(f"{path.name}: not a Jira CSV export: no column '{col}'")
         problems, rows = [], []
         repeated = {h for h in header if header.count(h) > 1}
+        types = tuple(t.lower() for t in (ctx.issue_types or INCIDENT_TYPES))
+        type_col = "Issue Type" if "Issue Type" in header else None
+        skipped: Counter[str] = Counter()
         for line, cells in records:
             if len(cells) != len(header):
                 rec = Record(path.name, line, {}, ctx)
                 rec.fail(None, f"{len(header)} cells like the header", f"{len(cells)} cells")
                 problems.extend(rec.problems)
                 continue
+            if type_col:
+                issue_type = cells[header.index(type_col)].strip()
+                if issue_type.lower() not in types:
+                    skipped[issue_type or "(no type)"] += 1
+                    continue
             single: dict[str, str] = {}
             multi: dict[str, list[str]] = {}
             for name, cell in zip(header, cells, strict=True):
@@ -132,4 +148,12 @@ class JiraCsv:
                 "provenance": f"{path.name}:{line}",
             })
         notes = [f"Jira dates carry no time zone: read as {ctx.timezone} (the engagement's zone)."]
+        if skipped:
+            shown = ", ".join(f"{t} {n}" for t, n in skipped.most_common())
+            notes.append(
+                f"{sum(skipped.values())} row(s) skipped as not incidents by Issue Type: {shown}. "
+                f"Incident types: {', '.join(ctx.issue_types or INCIDENT_TYPES)} (set "
+                "jira_incident_types in engagement.yaml to change them).")
+        elif not type_col:
+            notes.append("No Issue Type column: every row is read as an incident.")
         return finish(NAME, "incidents", path, rows, problems, notes, encoding, len(records))
