@@ -57,7 +57,8 @@ def test_shipped_questionnaires_validate_and_speak_both_languages():
             "prep.after", "roles.incident_commander", "roles.technical_lead", "roles.comms_lead",
             "roles.scribe", "failure.cert_monitoring", "failure.backup_restore_tested",
             "slo.error_budget", "postmortem.within_48h"} <= set(intake)
-    assert len(Q.load("self_assessment").questions) <= 12  # a 15-minute form
+    selves = Q.load("self_assessment")
+    assert len(selves.questions) <= 20 and selves.total_minutes == 20  # about a minute a statement
 
 
 def question(d, i):
