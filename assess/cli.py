@@ -77,8 +77,7 @@ def init(directory: Path, client: str, consultant: str, firm: str | None, timezo
 
 @main.command("import")
 @ENGAGEMENT
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(exists=False, path_type=Path))
 @click.option("--format", "fmt", default=None,
               help="Export format; detected from the content when omitted.")
 @click.option("--strict", is_flag=True, help="Import nothing from a file with any rejected row.")
@@ -93,24 +92,36 @@ def init(directory: Path, client: str, consultant: str, firm: str | None, timezo
 @click.option("--timezone", default=None, metavar="ZONE",
               help="IANA zone of times the file writes without an offset, or by an ambiguous "
                    "abbreviation (CST, IST); default: the engagement's. Recorded with the import.")
+@click.option("--remove", "remove", multiple=True, metavar="FILE",
+              help="Take an imported export out of the engagement (its stored path or file name; "
+                   "repeatable): its raw copy is deleted, imports.yaml keeps a 'removed' record.")
 @user_errors
 def import_(directory: Path, files: tuple[Path, ...], fmt: str | None, strict: bool,
             as_json: bool, column_map: tuple[str, ...], date_order: str | None,
-            service: str | None, timezone: str | None) -> None:
+            service: str | None, timezone: str | None, remove: tuple[str, ...]) -> None:
     """Import incident exports or deploy logs into the engagement.
 
-    The raw file is kept under incidents/ or deploys/ exactly as received; rejected rows are
-    listed with their row, column and the expected form. Re-importing never duplicates.
+    FILES may be files, globs and folders (a folder stands for the files in it). Each file is
+    read, committed and reported on its own; one that cannot be read does not stop the others,
+    and the exit code is 1 when any failed, after all are reported. The raw file is kept under
+    incidents/ or deploys/ exactly as received; rejected rows are listed with their row, column
+    and the expected form. Re-importing never duplicates.
 
     Formats are listed in docs/import-formats.md; `--format` names one when detection cannot.
 
     Example: assess import acme pagerduty_incidents.csv jira_export.csv
 
+    Example: assess import acme statuspage_incidents/ --timezone America/Chicago
+
     Example: assess import acme tracker.xlsx --map title=Subject --map detected="Opened on"
+
+    Example: assess import acme --remove incidents/old_export.csv
     """
     from . import store
     from .engagement import load_engagement
 
+    if not files and not remove:
+        raise UserError("give the exports to import (files, globs or folders), or --remove FILE")
     mapping = {}
     for item in column_map:
         field, sep, column = item.partition("=")
@@ -128,14 +139,28 @@ def import_(directory: Path, files: tuple[Path, ...], fmt: str | None, strict: b
     options = {"column_map": mapping, "date_order": date_order, "service": service,
                "timezone": timezone}
     engagement = load_engagement(directory)
-    reports = [store.import_file(engagement, f, fmt=fmt, strict=strict, options=dict(options))
-               for f in files]
+    for name in remove:
+        entry = store.remove_import(engagement, name)
+        click.echo(f"{entry['file']}: removed (its {entry.get('rows_imported', 0)} row(s) leave "
+                   "every figure; imports.yaml keeps the record)")
+    if not files:
+        return
+    outcomes = store.import_files(engagement, list(files), fmt=fmt, strict=strict,
+                                  options=options)
     if as_json:
-        click.echo(json.dumps([r.to_dict() for r in reports], indent=2))
+        click.echo(json.dumps([o.report.to_dict() if o.report else
+                               {"file": o.path.name, "error": o.error} for o in outcomes],
+                              indent=2))
     else:
-        for r in reports:
-            click.echo(_format_import(r))
-    if any(r.rejected for r in reports) and strict:
+        for o in outcomes:
+            click.echo(_format_import(o.report) if o.report else f"{o.path.name}: NOT IMPORTED\n"
+                       f"  error: {o.error}")
+        if len(outcomes) > 1:
+            failed = [o for o in outcomes if o.failed]
+            click.echo(f"\n{len(outcomes)} file(s): {len(outcomes) - len(failed)} imported, "
+                       f"{len(failed)} failed" + (": " + ", ".join(o.path.name for o in failed)
+                                                  if failed else ""))
+    if any(o.failed for o in outcomes):
         sys.exit(1)
 
 
@@ -150,10 +175,22 @@ def _format_import(r) -> str:
                      f"{r.unchanged} unchanged{state}")
         if r.stored_as:
             lines.append(f"  stored as {r.stored_as}")
+    window = r.window_sentence()
+    if window:
+        lines.append(f"  window: {window}")
+    if r.open_incidents:
+        shown = "; ".join(r.open_incidents[:10])
+        more = f"; and {len(r.open_incidents) - 10} more" if len(r.open_incidents) > 10 else ""
+        lines.append(f"  open: {len(r.open_incidents)} incident(s) without a resolve time: "
+                     f"{shown}{more}")
     for sentence in r.quality():
         lines.append(f"  data quality: {sentence}")
     for note in r.notes:
         lines.append(f"  note: {note}")
+    for t in r.timeline[:50]:
+        lines.append(f"  out of order: {t}")
+    if len(r.timeline) > 50:
+        lines.append(f"  ... and {len(r.timeline) - 50} more out of order (use --json for all)")
     for p in r.rejected[:50]:
         lines.append(f"  rejected: {p}")
     if len(r.rejected) > 50:

@@ -229,3 +229,123 @@ def test_fast_path_falls_back_so_a_bad_row_is_reported_with_its_line(tmp_path):
     result = importers.read(path, ctx())
     assert len(result.frame) == 5999
     assert [(p.row, p.column) for p in result.problems] == [(4321, "created_on")]
+
+
+# --- checks on every import: window, open incidents, timeline order, many files, removal ------
+
+WINDOW_ROWS = (  # the engagement's window: 1 Jan - 31 Mar 2026, Europe/Paris
+    "Q1EEE,105,Before the window,PSV1,api,PE1,Eng,2025-12-31T22:30:00Z,"
+    "2025-12-31T23:00:00Z,,,false,high,P2\n"          # 23:30 on 31 Dec in Paris
+    "Q1FFF,106,After the window,PSV1,api,PE1,Eng,2026-03-31T22:30:00Z,,,,false,high,P2\n"  # 1 Apr
+    "Q1GGG,107,Resolved before it began,PSV1,api,PE1,Eng,2026-03-10T10:00:00Z,"
+    "2026-03-10T09:00:00Z,,,false,high,P2\n"
+)
+
+
+def test_import_report_counts_the_window_names_open_incidents_and_lists_times_out_of_order(
+        tmp_path, engagement_dir):
+    e = load_engagement(engagement_dir)
+    path = write(tmp_path, "pd.csv", PD_HEADER + PD_ROWS + WINDOW_ROWS)
+    report = store.import_file(e, path)
+    w = report.window
+    assert (w["total"], w["inside"], w["before"], w["after"]) == (5, 3, 1, 1)
+    assert report.window_sentence().startswith("3 of 5 incidents fall in 1 Jan 2026 - 31 Mar 2026")
+    assert sorted(report.open_incidents) == ["pagerduty:Q1BBB: Disk full on worker",
+                                             "pagerduty:Q1FFF: After the window"]
+    assert report.timeline == ["pd.csv:6 (pagerduty:Q1GGG): resolved time is 60 min before detected"]
+    assert any("1 pair(s) of times out of order" in q for q in report.quality())
+    as_json = report.to_dict()
+    assert as_json["window"]["inside"] == 3 and len(as_json["open_incidents"]) == 2
+    # nothing is dropped: the out-of-order incident is imported and named
+    assert "pagerduty:Q1GGG" in set(store.load_table(e, "incidents")["key"])
+
+
+def test_a_file_wholly_outside_the_window_says_check_the_window(tmp_path, engagement_dir):
+    e = load_engagement(engagement_dir)
+    rows = "Q9AAA,1,Old,PSV1,api,PE1,Eng,2024-05-01T10:00:00Z,2024-05-01T11:00:00Z,,,false,high,P2\n"
+    report, _ = store.preview_file(e, write(tmp_path, "old.csv", PD_HEADER + rows))
+    assert report.window_sentence() == ("0 of 1 incidents fall in 1 Jan 2026 - 31 Mar 2026 "
+                                        "(1 before, 0 after): check the window (window.end in "
+                                        "engagement.yaml) or the file")
+
+
+def test_many_files_each_reported_one_failure_does_not_stop_the_others(tmp_path, engagement_dir):
+    from click.testing import CliRunner
+
+    from assess.cli import main
+
+    good1 = write(tmp_path, "a_pd.csv", PD_HEADER + PD_ROWS)
+    bad = write(tmp_path, "b_notes.txt", "just some notes, not an export\n")
+    later = PD_ROWS.replace("Q1AAA", "Q2AAA").replace("Q1BBB", "Q2BBB")
+    good2 = write(tmp_path, "c_pd.csv", PD_HEADER + later)
+    result = CliRunner().invoke(main, ["import", str(engagement_dir), str(good1), str(bad),
+                                       str(good2)])
+    assert result.exit_code == 1
+    assert "b_notes.txt: NOT IMPORTED" in result.output
+    assert "c_pd.csv: pagerduty-csv" in result.output  # read after the failure
+    assert "3 file(s): 2 imported, 1 failed: b_notes.txt" in result.output
+    table = store.load_table(load_engagement(engagement_dir), "incidents")
+    assert len(table) == 4
+
+
+def test_a_folder_of_statuspage_incident_files_imports_in_one_command(tmp_path, engagement_dir):
+    import json
+
+    from click.testing import CliRunner
+
+    from assess.cli import main
+
+    folder = tmp_path / "incidents"
+    folder.mkdir()
+    for i in range(30):
+        doc = {"page": {"id": "p", "time_zone": "Etc/UTC"}, "incident": {
+            "id": f"inc{i:03d}", "name": f"Incident {i}", "status": "resolved", "impact": "minor",
+            "created_at": f"2026-02-{1 + i % 28:02d}T10:00:00Z",
+            "resolved_at": f"2026-02-{1 + i % 28:02d}T10:{i:02d}:00Z",
+            "incident_updates": [{"status": "resolved",
+                                  "created_at": f"2026-02-{1 + i % 28:02d}T10:{i:02d}:00Z"}]}}
+        (folder / f"{i:03d}.json").write_text(json.dumps(doc), encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", str(engagement_dir), str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "30 file(s): 30 imported, 0 failed" in result.output
+    table = store.load_table(load_engagement(engagement_dir), "incidents")
+    assert len(table) == 30 and table["resolved"].notna().all()
+
+
+def test_remove_takes_an_export_out_and_keeps_the_record(tmp_path, engagement_dir):
+    from click.testing import CliRunner
+
+    from assess.cli import main
+
+    e = load_engagement(engagement_dir)
+    store.import_file(e, write(tmp_path, "pd.csv", PD_HEADER + PD_ROWS))
+    store.import_file(e, write(tmp_path, "jira.csv", JIRA))
+    assert len(store.load_table(e, "incidents")) == 4
+    result = CliRunner().invoke(main, ["import", str(engagement_dir), "--remove", "pd.csv"])
+    assert result.exit_code == 0, result.output
+    assert "incidents/pd.csv: removed" in result.output
+    assert not (engagement_dir / "incidents" / "pd.csv").exists()
+    keys = set(store.load_table(e, "incidents")["key"])
+    assert keys == {"jira:INC-7", "jira:INC-8"}
+    every = store.read_manifest(e, include_removed=True)
+    assert [x["file"] for x in every if x.get("removed")] == ["incidents/pd.csv"]
+    assert [x["file"] for x in store.read_manifest(e)] == ["incidents/jira.csv"]
+    # the same export can come back later
+    again = store.import_file(e, tmp_path / "pd.csv")
+    assert not again.already_imported and again.new == 2
+    unknown = CliRunner().invoke(main, ["import", str(engagement_dir), "--remove", "nope.csv"])
+    assert unknown.exit_code == 1 and "no imported file 'nope.csv'" in unknown.output
+
+
+def test_jira_incident_types_come_from_the_engagement(tmp_path, engagement_dir):
+    yaml_path = engagement_dir / "engagement.yaml"
+    yaml_path.write_text(yaml_path.read_text() + "jira_incident_types: [Bug]\n")
+    text = JIRA.replace(",Incident,Done,High,", ",Bug,Done,High,")
+    report, frame = store.preview_file(load_engagement(engagement_dir),
+                                       write(tmp_path, "jira.csv", text))
+    assert list(frame["key"]) == ["jira:INC-7"]
+    assert any("1 row(s) skipped as not incidents by Issue Type: Incident 1" in n
+               for n in report.notes)
+    yaml_path.write_text(yaml_path.read_text().replace("[Bug]", "Bug"))
+    with pytest.raises(Exception, match="jira_incident_types"):
+        store.preview_file(load_engagement(engagement_dir), write(tmp_path, "jira.csv", text))
