@@ -14,6 +14,8 @@ from typing import Any
 
 from .questionnaires import LEVEL_NAMES, lowest
 
+SHOWN_CAPS = 5  # critical answers named in the reasons; all of them are in `capped_by`
+
 
 def _finding(c: dict[str, Any]) -> str:
     finding = c.get("finding") or {}
@@ -67,9 +69,13 @@ def headline(incident_maturity: dict[str, Any] | None, scores: dict[str, Any] | 
         why("practices_level", f"practices (intake interview): {by_practices}, "
                                f"{overall.get('score'):.2f} of 3", level=by_practices,
             score=overall.get("score"))
-        for c in capped_by:
-            why("practice_cap", f"capped at {c['cap']} by a critical answer: {_finding(c)}",
+        for c in capped_by[:SHOWN_CAPS]:
+            why("practice_cap", f"held at {c['cap']} by a critical answer: {_finding(c)}",
                 level=c["cap"], question=c["question"], finding=c.get("finding"))
+        if len(capped_by) > SHOWN_CAPS:
+            more = len(capped_by) - SHOWN_CAPS
+            why("practice_cap_more", f"and {more} more critical answer(s) at that level",
+                count=more)
     else:
         why("practices_unassessed", "practices: not assessed (no intake interview answers)")
     if len(known) == 2 and by_incidents != by_practices:

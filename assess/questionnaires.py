@@ -538,8 +538,8 @@ def score(q: Questionnaire, answers: AnswerSet) -> dict[str, Any]:
         cap = _cap(question, risk)
         if cap:
             why = {"question": qid, "area": question.area, "value": value, "risk": risk,
-                   "critical": question.critical, "cap": cap, "finding": question.gap,
-                   "note": note}
+                   "critical": question.critical, "weight": question.weight, "cap": cap,
+                   "finding": question.gap, "note": note}
             area["capped_by"].append(why)
             if question.critical:
                 capped_by.append(why)
@@ -561,20 +561,21 @@ def score(q: Questionnaire, answers: AnswerSet) -> dict[str, Any]:
             continue
         value = round(a["weighted"] / a["weight"], 2)
         by_score = level_for(value)
-        a["capped_by"].sort(key=lambda c: (order[c["cap"]], not c["critical"], c["question"]))
-        binding = [c for c in a["capped_by"] if order[c["cap"]] < order[by_score]]
-        level = lowest([by_score] + [c["cap"] for c in binding])
+        a["capped_by"].sort(key=lambda c: (order[c["cap"]], not c["critical"], -c["weight"],
+                                           c["question"]))
+        level = lowest([by_score] + [c["cap"] for c in a["capped_by"]])
         a["drivers"].sort(key=lambda d: (d["score"], -d["weight"], d["question"]))
+        # the answers that hold the area at its level, whatever the other answers are
         result_areas[area_id] = {"score": value, "share": round(value / 3, 4), "level": level,
-                                 "level_by_score": by_score,
-                                 "capped_by": [c for c in binding if c["cap"] == level],
+                                 "level_by_score": by_score, "capped": level != by_score,
+                                 "capped_by": [c for c in a["capped_by"] if c["cap"] == level],
                                  "answered": len(a["drivers"]), "dont_know": a["dont_know"],
                                  "not_applicable": a["not_applicable"],
                                  "critical_unknown": unknown_critical, "drivers": a["drivers"]}
     total_w = sum(a["weight"] for a in per_area.values())
     overall = round(sum(a["weighted"] for a in per_area.values()) / total_w, 2) if total_w else None
     overall_level = overall_by_score = level_for(overall) if overall is not None else None
-    capped_by.sort(key=lambda c: (order[c["cap"]], c["question"]))
+    capped_by.sort(key=lambda c: (order[c["cap"]], -c["weight"], c["question"]))
     if overall_level is not None:
         overall_level = lowest([overall_level] + [c["cap"] for c in capped_by])
     critical_unknown = sorted(qid for qid in dont_know if questions[qid].critical)
@@ -582,8 +583,8 @@ def score(q: Questionnaire, answers: AnswerSet) -> dict[str, Any]:
         "questionnaire": q.id, "file": answers.file, "respondent": answers.name,
         "role": answers.role, "language": answers.language, "answered_at": answers.answered_at,
         "overall": {"score": overall, "level": overall_level, "level_by_score": overall_by_score,
-                    "capped_by": [c for c in capped_by if c["cap"] == overall_level
-                                  and overall_level != overall_by_score]},
+                    "capped": overall_level != overall_by_score,
+                    "capped_by": [c for c in capped_by if c["cap"] == overall_level]},
         "areas": result_areas, "unscored_areas": unscored_areas,
         "gaps": sorted(gaps, key=lambda g: (g["score"], g["question"])),
         "unanswered": unanswered, "not_applicable": not_applicable, "skipped": skipped,
@@ -631,7 +632,8 @@ def score_engagement(root: Path, threshold: float = PERCEPTION_THRESHOLD) -> dic
     return {
         "respondents": results,
         "profile": ({a: {"score": v["score"], "level": v["level"],
-                         "level_by_score": v["level_by_score"], "capped_by": v["capped_by"]}
+                         "level_by_score": v["level_by_score"], "capped": v["capped"],
+                         "capped_by": v["capped_by"]}
                      for a, v in intake["areas"].items()} if intake else {}),
         "overall": intake["overall"] if intake else None,
         "gaps": intake["gaps"] if intake else [],

@@ -158,3 +158,270 @@ def test_score_cli_json_and_text():
     assert {"respondents", "profile", "overall", "gaps", "perception_gaps"} <= set(doc)
     text = runner.invoke(main, ["score", str(SAMPLE), "--lang", "fr"])
     assert "Perception gaps" in text.output and "Astreinte" in text.output
+
+
+# --- coverage, risk levels and capping ---------------------------------------------------------
+
+def opt(value, score, risk=None, penalty=None, en=None):
+    o = {"value": value, "score": score, "label": {"en": en or value, "fr": (en or value) + " (fr)"}}
+    if risk:
+        o["risk"] = risk
+    if penalty:
+        o["penalty"] = penalty
+    return o
+
+
+def q_(qid, area, options, weight=1, critical=False, na=False, qtype="single"):
+    return {"id": qid, "area": area, "type": qtype, "weight": weight, "critical": critical, "na": na,
+            "text": {"en": qid, "fr": qid + " ?"}, "gap": {"en": f"gap {qid}", "fr": f"écart {qid}"},
+            "options": options}
+
+
+GOOD_BAD = [opt("good", 3, "none"), opt("partial", 1.5, "medium"), opt("bad", 0, "high")]
+CAPPED = {
+    "id": "capped", "kind": "interview", "title": {"en": "C", "fr": "C"},
+    "sections": [{"id": "s", "minutes": 10, "title": {"en": "S", "fr": "S"}, "questions": [
+        q_("b.restore", "backups", GOOD_BAD, weight=1, critical=True, na=False),
+        q_("b.db", "backups", GOOD_BAD, weight=3),
+        q_("b.files", "backups", GOOD_BAD, weight=1, na=True),
+        q_("o.rotation", "oncall", GOOD_BAD, weight=1, critical=True),
+        q_("o.people", "oncall", GOOD_BAD, weight=3),
+        q_("c.templates", "communication", GOOD_BAD, weight=1),
+        q_("c.status", "communication", GOOD_BAD, weight=3),
+        q_("d.sources", "detection", [opt("business", 3, "none"), opt("infra", 1, "medium"),
+                                      opt("customers", 0, "medium", penalty=1)], qtype="multiple"),
+    ]}],
+}
+
+
+def capped(values, **kw) -> dict:
+    return Q.score(Q.parse(copy.deepcopy(CAPPED), "capped.yaml"), answers(values, **kw))
+
+
+def test_one_high_risk_critical_answer_keeps_its_area_and_the_practices_at_reactive():
+    r = capped({"b.restore": "bad", "b.db": "good", "b.files": "good", "o.rotation": "good",
+                "o.people": "good", "c.templates": "good", "c.status": "good",
+                "d.sources": ["business"]})
+    backups = r["areas"]["backups"]
+    # (0 * 1 + 3 * 3 + 3 * 1) / 5 = 2.4: Preventive by the mean, Reactive by the restore never tested
+    assert backups["score"] == 2.4 and backups["level_by_score"] == "Preventive"
+    assert backups["level"] == "Reactive" and backups["capped"] is True
+    assert [c["question"] for c in backups["capped_by"]] == ["b.restore"]
+    assert r["areas"]["oncall"]["level"] == "Preventive"  # other areas are not touched
+    # the practices overall: (0 + 9 + 3 + 3 + 9 + 3 + 9 + 3) / 14 = 2.79, held at Reactive
+    assert r["overall"]["score"] == round(39 / 14, 2) and r["overall"]["level_by_score"] == "Preventive"
+    assert r["overall"]["level"] == "Reactive"
+    assert [c["question"] for c in r["overall"]["capped_by"]] == ["b.restore"]
+    assert r["gaps"][0]["question"] == "b.restore" and r["gaps"][0]["critical"] is True
+
+
+def test_medium_critical_answer_caps_at_defined_and_high_other_answer_at_proactive():
+    r = capped({"b.restore": "good", "b.db": "good", "o.rotation": "partial", "o.people": "good",
+                "c.templates": "bad", "c.status": "good"})
+    # on-call: (1.5 + 9) / 4 = 2.62 -> Preventive by the mean, Defined by a medium critical answer
+    assert r["areas"]["oncall"]["score"] == 2.62
+    assert r["areas"]["oncall"]["level"] == "Defined"
+    # communication: (0 + 9) / 4 = 2.25 -> Preventive; a high-risk answer to a question that is
+    # not critical caps its area at Proactive, and leaves the practices overall alone
+    assert r["areas"]["communication"]["score"] == 2.25
+    assert r["areas"]["communication"]["level"] == "Proactive"
+    assert [c["question"] for c in r["areas"]["communication"]["capped_by"]] == ["c.templates"]
+    assert r["overall"]["level"] == "Defined"
+    assert [c["question"] for c in r["overall"]["capped_by"]] == ["o.rotation"]
+    assert r["areas"]["backups"]["level"] == "Preventive" and not r["areas"]["backups"]["capped_by"]
+
+
+def test_dont_know_and_not_applicable_are_counted_never_scored():
+    r = capped({"b.restore": "dont_know", "b.db": "partial", "b.files": "not_applicable",
+                "o.rotation": "not_applicable", "o.people": "dont_know", "c.status": "good"})
+    backups = r["areas"]["backups"]
+    assert backups["score"] == 1.5 and backups["answered"] == 1  # b.db alone: never a zero
+    assert backups["dont_know"] == ["b.restore"] and backups["not_applicable"] == ["b.files"]
+    assert r["dont_know"] == ["b.restore", "o.people"]
+    assert r["critical_unknown"] == ["b.restore"]  # a critical unknown: ask for evidence
+    # o.rotation does not offer "not applicable" (na: false): the answer is refused, not dropped
+    assert r["invalid"] == [{"question": "o.rotation", "value": "not_applicable",
+                             "problem": "'not_applicable' is not offered for this question"}]
+    assert "oncall" not in r["areas"] and r["unscored_areas"]["oncall"]["dont_know"] == ["o.people"]
+    assert r["unanswered"] == ["c.templates", "d.sources"]
+    assert r["counts"] == {"questions": 8, "scored": 2, "dont_know": 2, "not_applicable": 1,
+                           "skipped": 0, "unanswered": 2, "invalid": 1}
+    assert r["overall"]["score"] == round((1.5 * 3 + 3 * 3) / 6, 2)
+    # "don't know" cannot be ticked beside real options
+    mixed = capped({"d.sources": ["business", "dont_know"]})
+    assert mixed["invalid"][0]["question"] == "d.sources"
+    assert capped({"d.sources": ["dont_know"]})["dont_know"] == ["d.sources"]
+
+
+@pytest.mark.parametrize("ticked, expected_score, expected_risk", [
+    (["business"], 3.0, "none"),
+    (["business", "customers"], 2.0, "medium"),  # 3 - 1: customers telling us lowers the score
+    (["infra"], 1.0, "medium"),
+    (["infra", "customers"], 0.0, "medium"),  # 1 - 1
+    (["customers"], 0.0, "high"),  # no practice at all: only customers
+])
+def test_a_bad_option_ticked_lowers_a_multiple_choice(ticked, expected_score, expected_risk):
+    q = Q.parse(copy.deepcopy(CAPPED), "capped.yaml").questions["d.sources"]
+    assert q.assess(ticked) == (expected_score, expected_risk)
+
+
+def test_shipped_detection_sources_score_customer_reports_as_bad():
+    q = Q.load("intake").questions["prep.how_we_know"]
+    assert q.score(["infra_alerts", "customer_reports"]) < q.score(["infra_alerts"])
+    assert q.score(["business_alerts", "customer_reports"]) < q.score(["business_alerts"])
+
+
+CAPPED_BREAKAGES = [
+    (lambda d: question(d, 0)["options"][0].pop("risk"), "'b.restore': options[0].risk: expected one of"),
+    (lambda d: question(d, 0)["options"][0].update(risk="severe"), "'b.restore': options[0].risk"),
+    (lambda d: question(d, 0)["options"][0].update(penalty=1), "'b.restore': penalty: only a multiple"),
+    (lambda d: question(d, 0)["options"][0].update(value="dont_know"), "'dont_know' is reserved"),
+    (lambda d: question(d, 0).update(critical="yes"), "'b.restore': critical: expected true or false"),
+    (lambda d: question(d, 7)["options"][0].update(penalty=5), "'d.sources': options[0].penalty"),
+    (lambda d: d["sections"][0].update(minutes=0), "section 's' minutes: expected a number above 0"),
+]
+
+
+@pytest.mark.parametrize("breakage, message", CAPPED_BREAKAGES)
+def test_broken_risk_penalty_and_time_fail_precisely(breakage, message):
+    data = copy.deepcopy(CAPPED)
+    breakage(data)
+    with pytest.raises(Q.QuestionnaireError) as err:
+        Q.parse(data, "capped.yaml")
+    assert message in str(err.value)
+
+
+def test_the_intake_is_a_90_minute_interview_that_states_every_risk():
+    q = Q.load("intake")
+    asked = [x for x in q.questions.values() if x.type != "text"]
+    assert q.total_minutes == 90 and 80 <= len(asked) <= 100  # about a minute a question
+    for x in asked:
+        assert Q.DONT_KNOW in x.reserved, x.id
+        assert x.help["en"] and x.help["fr"] and x.evidence["en"] and x.evidence["fr"], x.id
+        if x.weight:
+            assert x.gap["en"] and x.gap["fr"], x.id
+            risks = [o.get("risk") for o in x.options] + [b.get("risk") for b in x.bands] \
+                + list((x.scale or {}).get("risk") or [])
+            assert risks and all(r in Q.RISKS for r in risks), x.id
+    # the areas the due-diligence reviewer asks about first, each with a critical practice
+    areas = {x.area for x in asked}
+    assert {"backups", "capacity", "resilience", "observability", "change", "security",
+            "commercial", "drills", "oncall"} <= areas
+    critical = {x.id for x in asked if x.critical}
+    assert {"failure.backup_restore_tested", "oncall.rotation", "oncall.compensation",
+            "backups.disaster_recovery", "security.incident_procedure"} <= critical
+    assert Q.NOT_APPLICABLE in q.questions["resilience.idempotent_payments"].reserved
+
+
+def test_every_answer_signal_of_the_risk_catalog_is_an_intake_question():
+    from pathlib import Path
+
+    catalog = yaml.safe_load((Path(Q.__file__).parent / "data" / "risks.yaml").read_text(
+        encoding="utf-8"))
+    signals = {s["answer"] for r in catalog["risks"] for s in r.get("signals", []) if "answer" in s}
+    assert len(signals) > 20 and signals <= set(Q.load("intake").questions)
+
+
+# --- claims beside evidence and the maturity headline ------------------------------------------
+
+def self_scores(founder_rating, intake_values, unknown=False):
+    intake_q = Q.load("intake")
+    selves_q = Q.load("self_assessment")
+    intake = Q.score(intake_q, Q.AnswerSet("intake.yaml", "intake", "Camille", "consultant", "en",
+                                           None, {k: {"value": v} for k, v in intake_values.items()}))
+    rating = "dont_know" if unknown else founder_rating
+    founder = Q.score(selves_q, Q.AnswerSet("founder.yaml", "self_assessment", "Nadia", "founder",
+                                            "en", None,
+                                            {"self.alerted_before_customers": {"value": rating}}))
+    return {"respondents": [intake, founder]}
+
+
+def test_a_founders_claim_sits_beside_the_interview_and_the_metrics():
+    metrics = {"customer_impact": {"customer_reported_share": 0.32}}
+    pairs = Q.claims(self_scores(4, {"detection.customer_share": 30,
+                                     "detection.business_alerts": "no"}), metrics)
+    [claim] = pairs
+    assert claim["statement"] == "self.alerted_before_customers" and claim["rating"] == 4
+    assert claim["share"] == 0.75 and claim["view"] == "favourable"
+    assert claim["status"] == "contradicted"
+    by = {e.get("question") or e["key"]: e for e in claim["evidence"]}
+    assert by["customer_impact.customer_reported_share"]["value"] == 0.32
+    assert by["customer_impact.customer_reported_share"]["bad"] is True  # over 0.10
+    assert by["detection.customer_share"]["risk"] == "high"
+    assert "prep.how_we_know" not in by  # not answered: no evidence invented
+
+
+def test_claims_that_agree_that_no_evidence_verifies_or_that_undersell():
+    good = {"detection.customer_share": 3, "detection.business_alerts": "yes",
+            "prep.how_we_know": ["business_alerts"]}
+    metrics = {"customer_impact": {"customer_reported_share": 0.05}}
+    assert Q.claims(self_scores(5, good), metrics)[0]["status"] == "consistent"
+    # a pessimist facing only good evidence is a perception gap too
+    assert Q.claims(self_scores(1, good), metrics)[0]["status"] == "contradicted"
+    assert Q.claims(self_scores(4, {}), {})[0]["status"] == "unverified"
+    unknown = Q.claims(self_scores(None, good, unknown=True), metrics)[0]
+    assert unknown["view"] == "dont_know" and unknown["status"] == "unverified"
+
+
+def test_pairs_name_real_intake_questions_and_metrics_with_a_bad_side():
+    data = yaml.safe_load(Q.questionnaire_path("self_assessment").read_text(encoding="utf-8"))
+    statement = data["sections"][0]["questions"][0]
+    statement["pairs"] = {"questions": ["prep.no_such_question"], "metrics": [{"key": "mttr"}]}
+    problems = Q.validate(data, "self_assessment.yaml")
+    assert any("'prep.no_such_question' is not a question of the intake" in p for p in problems)
+    assert any("pairs.metrics[0]: expected one number, bad_above or bad_below" in p for p in problems)
+
+
+def test_maturity_headline_takes_the_lower_of_incidents_and_practices():
+    from assess.maturity import headline
+
+    record = {"level": "Proactive", "reasons": ["median MTTR 12 min"],
+              "reason_codes": [{"code": "mttr_band", "values": {"minutes": 12, "level": "Proactive"}}]}
+    practices = {"overall": {"score": 2.4, "level": "Reactive", "capped_by": [
+        {"question": "failure.backup_restore_tested", "cap": "Reactive",
+         "finding": {"en": "Backups have never been tested", "fr": "..."}}]},
+        "critical_unknown": []}
+    h = headline(record, practices)
+    assert h["level"] == "Reactive" and h["rank"] == 1 and h["limited_by"] == "practices"
+    assert h["by_incidents"] == "Proactive" and h["by_practices"] == "Reactive"
+    assert any("Backups have never been tested" in r for r in h["reasons"])
+    assert {c["code"] for c in h["reason_codes"]} >= {"record_level", "mttr_band", "practice_cap",
+                                                       "lower_of_two"}
+    # the incident record alone when nothing was answered; provisional
+    alone = headline(record, {"overall": None})
+    assert alone["level"] == "Proactive" and alone["basis"] == "incidents" and alone["provisional"]
+    # no resolved incident: the practices decide alone
+    empty = {"level": "Reactive", "reason_codes": [{"code": "no_mttr", "values": {}}]}
+    p = headline(empty, {"overall": {"score": 1.6, "level": "Proactive", "capped_by": []},
+                         "critical_unknown": ["backups.databases"]})
+    assert p["level"] == "Proactive" and p["basis"] == "practices" and p["provisional"]
+    assert any("backups.databases" in r for r in p["reasons"])
+
+
+def test_the_sample_tells_one_coherent_story():
+    from assess import analysis
+    from assess.maturity import headline
+
+    a = analysis.analyse(SAMPLE)
+    sc = Q.score_engagement(SAMPLE)
+    intake = next(r for r in sc["respondents"] if r["questionnaire"] == "intake")
+    # every question answered; what the team could not say is counted, not guessed
+    assert not intake["unanswered"] and not intake["invalid"]
+    assert intake["dont_know"] == ["backups.secrets", "security.data_loss_last_year"]
+    assert intake["critical_unknown"] == ["security.data_loss_last_year"]
+    # Brightloop's story, held by its critical answers: backups never restored, one unpaid
+    # person on call, customers detect incidents, postmortem actions never done
+    held = {c["question"] for c in sc["overall"]["capped_by"]}
+    assert {"failure.backup_restore_tested", "oncall.rotation", "oncall.compensation",
+            "detection.customer_share", "postmortem.follow_through"} <= held
+    pm = sc["profile"]["postmortems"]
+    assert pm["level_by_score"] != "Reactive" and pm["level"] == "Reactive"  # not averaged away
+    # one headline, from both sources
+    h = headline(a.metrics["maturity"], sc)
+    assert h["level"] == "Reactive" and h["basis"] == "both"
+    # the founder's optimism meets the evidence; support does not know about backups
+    pairs = {(c["role"], c["statement"]): c for c in Q.claims(sc, a.metrics)}
+    assert pairs[("founder", "self.alerted_before_customers")]["status"] == "contradicted"
+    assert pairs[("founder", "self.data_recoverable")]["status"] == "contradicted"
+    assert pairs[("support", "self.data_recoverable")]["view"] == "dont_know"
+    assert pairs[("engineer", "self.oncall_sustainable")]["status"] == "consistent"
