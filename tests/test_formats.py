@@ -464,3 +464,68 @@ def test_json_record_problems_name_record_and_field(tmp_path):
     _, r = read(tmp_path, "og.json", payload)
     assert len(r.frame) == 1
     assert str(r.problems[0]).startswith("og.json, record 2, field 'createdAt': expected a timestamp")
+
+
+# --- every JSON shape a client hands over ------------------------------------------------------
+
+ENVELOPES = [  # (corpus or real file, the envelope key that holds the records)
+    ("exports/firehydrant-json/list_incidents.json", "data"),
+    ("exports/rootly-json/list_incidents.json", "data"),
+    ("exports/pagerduty-json/rest_pages_appended.json", "incidents"),
+    ("realdata:grafana_oncall_alertgroups_doc_example.json", "results"),
+    ("realdata:incidentio_openapi_v2_incidents_example.json", "incidents"),
+    ("realdata:emma_statuspage_incidents.json", "incidents"),
+    ("realdata:pagerduty_api_incidents_example.json", "incidents"),
+]
+
+
+def _shapes(envelopes: list[dict], key: str) -> dict[str, str]:
+    """The same records as a bare list, slurped pages, appended pages and JSON Lines."""
+    records = [r for env in envelopes for r in env[key]]
+    half = max(1, len(records) // 2)
+    first = {**envelopes[0], key: records[:half]}
+    second = {**envelopes[0], key: records[half:]}
+    return {
+        "bare list": json.dumps(records, indent=1),
+        "slurped pages": json.dumps([first, second]),
+        "appended pages": json.dumps(first, indent=2) + "\n" + json.dumps(second, indent=2),
+        "JSON Lines": "\n".join(json.dumps(r) for r in records) + "\n",
+    }
+
+
+@pytest.mark.parametrize(("source", "key"), ENVELOPES, ids=[s.split("/")[-1] for s, _ in ENVELOPES])
+def test_every_json_shape_reads_like_the_envelope(tmp_path, source, key):
+    from pathlib import Path
+
+    from assess.importers.jsonapi import load_json
+
+    path = (realdata(source.split(":", 1)[1]) if source.startswith("realdata:")
+            else Path(__file__).parent / source)
+    reader = importers.detect(path)
+    ctx = ReadContext(timezone="UTC", severity_map=severity_map(reader.name, None))
+    want = reader.read(path, ctx).frame.drop(columns="provenance")
+    envelopes = [d for d in load_json(path).documents if isinstance(d, dict)]
+    for shape, text in _shapes(envelopes, key).items():
+        variant = tmp_path / f"{shape.replace(' ', '_')}.json"
+        variant.write_text(text, encoding="utf-8")
+        found = importers.detect(variant)
+        assert found.name == reader.name, f"{shape}: detected as {found.name}"
+        got = found.read(variant, ctx)
+        pd.testing.assert_frame_equal(got.frame.drop(columns="provenance"), want,
+                                      obj=f"{shape} of {path.name}")
+
+
+def test_unreadable_shapes_say_what_was_found(tmp_path):
+    mixed = tmp_path / "mixed.json"
+    mixed.write_text(json.dumps([{"incidents": [], "more": False}, {"id": "x"}]))
+    with pytest.raises(ImportError_, match="a list mixing pages \\(1\\) and other items \\(1\\)"):
+        importers.READERS["pagerduty-json"].read(mixed, ReadContext())
+    numbers = tmp_path / "numbers.json"
+    numbers.write_text("[1, 2]\n[3]\n")
+    with pytest.raises(ImportError_, match="two JSON documents one after the other, with no "
+                                           "records"):
+        importers.READERS["opsgenie-json"].read(numbers, ReadContext())
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({"status": "ok", "count": 0}))
+    with pytest.raises(ImportError_, match="one JSON object with keys status, count, and no list"):
+        importers.READERS["grafana-oncall-json"].read(one, ReadContext())

@@ -60,7 +60,7 @@ class FireHydrantJson:
     description = "FireHydrant API incidents JSON"
 
     def detect(self, head: str, path: Path) -> bool:
-        return has_keys(head, "data") and (
+        return head.lstrip()[:1] in ("{", "[") and (
             has_keys(head, "milestones") or has_keys(head, "current_milestone"))
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:

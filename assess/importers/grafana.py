@@ -34,7 +34,7 @@ class GrafanaOnCallJson:
     description = "Grafana OnCall alert groups JSON"
 
     def detect(self, head: str, path: Path) -> bool:
-        return has_keys(head, "results", "alerts_count", "integration_id")
+        return has_keys(head, "alerts_count", "integration_id")
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
         loaded = load_json(path)

@@ -55,8 +55,7 @@ class IncidentIoJson:
     description = "incident.io API v2 incidents JSON"
 
     def detect(self, head: str, path: Path) -> bool:
-        return has_keys(head, "incidents") and (
-            has_keys(head, "incident_status") or has_keys(head, "incident_timestamp_values"))
+        return has_keys(head, "incident_status") or has_keys(head, "incident_timestamp_values")
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
         loaded = load_json(path)

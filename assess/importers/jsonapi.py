@@ -123,8 +123,10 @@ class Loaded:
         if loose and not pages and all(isinstance(r, dict) for r in records):
             _refuse_foreign_pages(self.name, records, what)
         if len(self.documents) == 1 and isinstance(self.documents[0], dict) and not pages:
-            raise ImportError_(f"{self.name}: not {what}: {self.describe()}, and no list of "
-                               "records in it; nothing was imported")
+            if not _ID_KEYS & set(self.documents[0]):
+                raise ImportError_(f"{self.name}: not {what}: {self.describe()}, and no list of "
+                                   "records in it; nothing was imported")
+            self.notes.append("The file is a single record (no envelope).")
         if loose and not any(isinstance(r, dict) for r in records):
             raise ImportError_(f"{self.name}: not {what}: {self.describe()}, with no records "
                                "(objects) in it; nothing was imported")
@@ -163,6 +165,7 @@ def _at(obj: dict[str, Any], keys: tuple[str, ...], single: tuple[str, ...] = ()
     return None
 
 
+_ID_KEYS = {"id", "number", "key", "tinyId", "incident_number"}
 _PAGING = {"more", "limit", "offset", "paging", "pagination", "next", "total", "page_size",
            "current_page_number", "took", "requestId", "time_zone", "meta", "links"}
 

@@ -24,7 +24,7 @@ class RootlyJson:
     description = "Rootly API incidents (JSON:API)"
 
     def detect(self, head: str, path: Path) -> bool:
-        return has_keys(head, "data", "attributes") and '"incidents"' in head and (
+        return has_keys(head, "attributes") and '"incidents"' in head and (
             has_keys(head, "started_at") or has_keys(head, "sequential_id"))
 
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
