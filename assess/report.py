@@ -191,8 +191,9 @@ def verdict(m: dict[str, Any], client: str, top: list[dict[str, Any]], lang: str
     elif avail["availability"] is not None:
         parts.append(t("verdict_sla_met", sla=fmt_pct(avail["sla_target"], 1, lang)))
     rec = m["recurrence"]
-    if rec["rate"]:
-        parts.append(t("verdict_recurrence", rate=fmt_pct(rec["rate"], 0, lang), days=rec["window_days"]))
+    if rec["major_rate"]:
+        parts.append(t("verdict_recurrence", rate=fmt_pct(rec["major_rate"], 0, lang),
+                       all=fmt_pct(rec["rate"], 0, lang), days=rec["window_days"]))
     if top:
         parts.append(t("verdict_top", risk=top[0]["title"]))
     return str(Markup(" ").join(parts))
@@ -218,9 +219,9 @@ def _incident_rows(a: Analysis) -> tuple[list[dict[str, Any]], int]:
             "service": r.service if isinstance(r.service, str) else "",
             "detected": r.detected.tz_convert(e.timezone).strftime("%Y-%m-%d %H:%M")
             if not isna(r.detected) else "",
-            "ttr": None if isna(r.resolved) else
-            ((r.resolved - (r.impact_start if not isna(r.impact_start) else r.detected))
-             .total_seconds() / 60),
+            # time to resolve, from detection: the same rule as the metrics
+            "ttr": None if isna(r.resolved) or isna(r.detected) or r.resolved < r.detected else
+            (r.resolved - r.detected).total_seconds() / 60,
             "source": r.detection_source if isinstance(r.detection_source, str) else "",
         })
     return rows, total
@@ -235,6 +236,7 @@ def version() -> str:
 
 def build_context(a: Analysis, lang: str, svgs: dict[str, str],
                   judgement: dict[str, Any] | None = None) -> dict[str, Any]:
+    from .figures import figures, grade_legend
     from .metrics import MATURITY_LEVELS
     from .questionnaires import areas
 
@@ -249,6 +251,7 @@ def build_context(a: Analysis, lang: str, svgs: dict[str, str],
     intake = next((r for r in scores["respondents"] if r["questionnaire"] == "intake"), None)
     sources = sorted({entry["format"] for entry in a.imports if entry.get("kind") == "incidents"})
     answered = (intake or {}).get("answered_at")
+    figs = figures(m, lang)
     return {
         "lang": lang, "t": t, "tl": tl, "e": e, "m": m,
         "generated": dt.date.today().isoformat(),
@@ -274,6 +277,11 @@ def build_context(a: Analysis, lang: str, svgs: dict[str, str],
         "incidents": rows, "incidents_total": total,
         "import_notes": a.import_notes, "sources": ", ".join(sources) or "-",
         "coverage": coverage(a.frame),
+        "figures": figs,
+        "fig": {f["key"]: f for f in figs},
+        "grade_legend": grade_legend(lang),
+        "impact_map": ", ".join(f"{sev} {t('impact_' + v)}" for sev, v in
+                                sorted(e.impact_by_severity.items())),
         "fonts_dir": (TEMPLATES / "fonts").as_uri(),
     }
 

@@ -69,6 +69,23 @@ def test_report_numbers_match_the_metrics(reports, sample_analysis):
     assert f"{m['availability']['availability'] * 100:.2f}%" in dd and str(m["incident_count"]) in dd
 
 
+def test_every_headline_states_its_basis_grade_and_benchmark(reports, sample_analysis):
+    from assess.figures import figures
+
+    m = sample_analysis.metrics
+    flat = " ".join(text_of(reports["assessment"].path).split())
+    dd = " ".join(text_of(reports["due_diligence"].path).split())
+    for f in figures(m, "en"):
+        for text in (flat, dd):
+            assert f["display"] in text, f["key"]
+    # the SEV1-SEV2 headline sits beside its all-severity figure, never called "time to recover"
+    assert "SEV1-SEV2 median time to" in flat and "all severities" in flat
+    assert "time to recover" not in flat.lower()
+    assert f"DORA {m['benchmarks']['year']}" in dd
+    # what the rules set aside is named in the methodology appendix
+    assert "What the figures left out" in flat
+
+
 def test_due_diligence_summary_is_short_and_sober(reports):
     for key in ("due_diligence", "due_diligence_fr"):
         assert 2 <= reports[key].pages <= 4, (key, reports[key].pages)
@@ -78,11 +95,17 @@ def test_due_diligence_summary_is_short_and_sober(reports):
         assert phrase in text.replace("TECHNICAL DUE DILIGENCE", "Technical due diligence"), phrase
 
 
-def test_french_reports(reports):
+def test_french_reports(reports, sample_analysis):
+    from assess.formatting import fmt_pct
+
+    m = sample_analysis.metrics
     text = text_of(reports["assessment_fr"].path).replace("\u202f", " ")  # pdftotext: narrow nbsp
+    avail = fmt_pct(m["availability"]["availability"], 2, "fr").replace("\u202f", " ")
+    mttr = round(m["mttr_minutes"]["median"])
     for phrase in ("Synthèse", "Réactif", "Les trois risques systémiques majeurs", "Audit flash",
-                   "Feuille de route", "Annexe A : liste des incidents", "99,23 %",
-                   "Déploiements risqués sans retour arrière rapide", "le MTTR médian de 186 min"):
+                   "Feuille de route", "Annexe A : liste des incidents", avail,
+                   "Déploiements risqués sans retour arrière rapide", f"le MTTR médian de {mttr} min",
+                   "Chiffres et leur niveau de confiance", "toutes sévérités"):
         assert phrase in text, phrase
     assert "Executive summary" not in text and "median MTTR" not in text
     dd = text_of(reports["due_diligence_fr"].path)
