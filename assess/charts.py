@@ -81,10 +81,10 @@ def mttr_trend(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure:
     fig = go.Figure(go.Scatter(x=months, y=[m["mttr_by_month"][k] for k in months],
                                mode="lines+markers+text", line={"color": primary, "width": 3},
                                text=[f"{m['mttr_by_month'][k]:.0f}" for k in months],
-                               textposition="top center", name="Median MTTR"))
+                               textposition="top center", name="Median time to resolve"))
     top = max([v for v in m["mttr_by_month"].values() if v is not None], default=0)
     fig.update_yaxes(title_text="minutes", range=[0, top * 1.25 or 1])  # room for the labels
-    return _layout(fig, "Median time to recover per month", primary)
+    return _layout(fig, "Median time to resolve per month, from detection", primary)
 
 
 def detection_sources(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure:
