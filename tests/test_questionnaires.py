@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from assess import questionnaires as Q
 from assess.cli import main
 
+from . import test_web as web
 from .conftest import SAMPLE
 
 TINY = {
@@ -425,3 +426,45 @@ def test_the_sample_tells_one_coherent_story():
     assert pairs[("founder", "self.data_recoverable")]["status"] == "contradicted"
     assert pairs[("support", "self.data_recoverable")]["view"] == "dont_know"
     assert pairs[("engineer", "self.oncall_sustainable")]["status"] == "consistent"
+
+
+# --- the web interview offers "don't know" and "not applicable" ----------------------------------
+
+# the web app's fixtures, shared with tests/test_web.py
+home, app, alice, sample = web.home, web.app, web.alice, web.sample
+
+
+def test_web_interview_saves_dont_know_and_not_applicable_and_refuses_it_where_not_offered(alice):
+    eid = alice.create()
+    url = f"/e/{eid}/interview/answers.json"
+    r = alice.post_json(url, {"answers": [
+        {"question": "detection.customer_share", "value": "dont_know", "note": "support will count"},
+        {"question": "oncall.load", "value": "dont_know"},
+        {"question": "resilience.idempotent_payments", "value": "not_applicable"},
+        {"question": "prep.how_we_know", "value": ["dont_know"]},
+        {"question": "oncall.rotation", "value": "not_applicable"},  # na: false
+    ]})
+    assert r.status_code == 422
+    body = r.get_json()
+    assert sorted(body["saved"]) == ["detection.customer_share", "oncall.load", "prep.how_we_know",
+                                     "resilience.idempotent_payments"]
+    assert body["errors"] == {"oncall.rotation": "'not_applicable' is not offered for this question"}
+    assert body["progress"]["answered"] == 4  # an unknown is an answer: it is counted
+    section = next(i for i, (sid, _t, _q) in enumerate(Q.load("intake").sections) if sid == "detection")
+    page = alice.get(f"/e/{eid}/interview/{section}").data.decode()
+    assert 'name="q:detection.customer_share" value="dont_know" checked' in page
+    assert "Don't know" in page or "Don&#39;t know" in page
+
+
+def test_dashboard_and_practices_show_one_maturity_with_what_holds_it(alice, sample):
+    from assess.maturity import headline
+
+    expected = headline(__import__("assess.analysis", fromlist=["x"]).analyse(SAMPLE).metrics["maturity"],
+                        Q.score_engagement(SAMPLE))
+    overview = alice.get(f"/e/{sample}").data.decode()
+    practices = alice.get(f"/e/{sample}/practices").data.decode()
+    for page in (overview, practices):
+        assert f"<strong>{expected['level']}</strong>" in page
+        assert "Backups have never been tested" in page  # a critical answer holding it
+    assert "2 unknown: ask for evidence" in practices
+    assert "Claims beside the evidence" in practices and "contradicted" in practices

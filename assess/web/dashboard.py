@@ -16,6 +16,7 @@ from ..analysis import scores
 from ..charts import report_figures
 from ..engagement import EngagementError
 from ..formatting import isna
+from ..maturity import headline
 from .auth import db_session, login_required, ws
 from .engagements import engagement_or_404
 from .interview import progress, questionnaire
@@ -66,12 +67,13 @@ def overview(eid: int):
             ).items()
         },
     )
+    sc = memo(ws(), db_session(), row, "scores", lambda a, _j: scores(a))
     return render_template(
         "overview.html",
         row=row,
         a=a,
         e=e,
-        m=a.metrics,
+        m={**a.metrics, "maturity": headline(a.metrics["maturity"], sc)},  # one headline
         plan=j["plan"],
         top=[r for r in j["risks"] if r.get("top")][:3],
         charts=charts,
@@ -160,8 +162,11 @@ def practices(eid: int):
     a, _j = _analysed(row)
     sc = memo(ws(), db_session(), row, "scores", lambda a, _j: scores(a))
     selves = [r for r in sc["respondents"] if r["questionnaire"] != "intake"]
+    intake = next((r for r in sc["respondents"] if r["questionnaire"] == "intake"), None)
     return render_template("practices.html", row=row, sc=sc, selves=selves, areas=questionnaires.areas(),
-                           lang=a.engagement.language)
+                           lang=a.engagement.language, intake=intake,
+                           maturity=headline(a.metrics["maturity"], sc),
+                           claims=questionnaires.claims(sc, a.metrics))
 
 
 @bp.get("/e/<int:eid>/risks")

@@ -32,6 +32,9 @@ def coerce(q: questionnaires.Question, raw: Any) -> Any:
     """A submitted value as the questionnaire stores it; ValueError with the expected form."""
     if raw is None or raw == "" or raw == []:
         return None
+    if isinstance(raw, str) and raw in questionnaires.RESERVED:
+        q.special(raw)  # "not applicable" only where the question offers it
+        return raw
     if q.type == "multiple":
         values = raw if isinstance(raw, list) else [raw]
         q.score([str(v) for v in values])
@@ -117,8 +120,8 @@ def form_items(qn: questionnaires.Questionnaire, section: int, form) -> list[dic
             if f"present:{q.id}" not in form and key not in form:
                 continue
             value: Any = form.getlist(key)
-        elif key in form:
-            value = form.get(key)
+        elif key in form:  # a number typed wins over a "don't know" left ticked beside it
+            value = next((v for v in form.getlist(key) if v != ""), "")
         elif f"note:{q.id}" in form and f"present:{q.id}" in form:
             value = None
         else:
@@ -149,6 +152,7 @@ def page(respondent: Respondent, section: int, urls: dict[str, str], posted=None
         "questionnaire.html", respondent=respondent, qn=qn, lang=lang, section=section, sid=sid,
         title=title, rows=rows, progress=prog, sections=done, urls=urls, message=message,
         errors=errors or {}, notes_enabled=respondent.questionnaire == "intake",
+        reserved_labels=questionnaires.RESERVED_LABELS,
         csrf=generate_csrf(), row=row), status
 
 

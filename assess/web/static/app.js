@@ -49,10 +49,13 @@ Autosave.prototype.read = function (fs) {
     value = Array.from(fs.querySelectorAll('input[name="q:' + qid + '"]:checked')).map((i) => i.value);
   } else if (type === "single" || type === "scale") {
     const c = fs.querySelector('input[name="q:' + qid + '"]:checked');
-    value = c ? (type === "scale" ? Number(c.value) : c.value) : null;
+    // "don't know" and "not applicable" are words, the scale's points numbers
+    value = c ? (type === "scale" && /^[0-9]+$/.test(c.value) ? Number(c.value) : c.value) : null;
   } else {
-    const el = fs.querySelector('[name="q:' + qid + '"]');
-    value = el.value.trim() === "" ? null : (type === "text" ? el.value : el.value.replace(",", "."));
+    const el = fs.querySelector('input:not([type="radio"])[name="q:' + qid + '"], textarea[name="q:' + qid + '"]');
+    const c = fs.querySelector('input[type="radio"][name="q:' + qid + '"]:checked');
+    value = el.value.trim() !== "" ? (type === "text" ? el.value : el.value.replace(",", "."))
+      : (c ? c.value : null);
   }
   const noteEl = fs.querySelector('[name="note:' + qid + '"]');
   return { question: qid, value: value, note: noteEl ? noteEl.value : null };
