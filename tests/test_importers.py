@@ -217,8 +217,17 @@ def test_columnar_fast_path_matches_the_row_reader(tmp_path):
     reader = PagerDutyCsv()
     fast = reader.read_fast(path, ctx())
     assert fast is not None
-    pd.testing.assert_frame_equal(fast.frame, reader.read_rows(path, ctx()).frame)
+    rows = reader.read_rows(path, ctx())
+    pd.testing.assert_frame_equal(fast.frame, rows.frame)
     assert fast.frame.iloc[5]["provenance"] == "big.csv:7"
+    # resolved_on is created + 1 h but seconds_to_resolve is 3600 + i: PagerDuty's duration wins
+    # and both paths name the rows where the two disagree by more than a minute: i > 60 with a
+    # resolved_on (none when i % 5 == 0): 5939 - 1187 = 4752
+    assert fast.frame.iloc[100]["resolved"] == fast.frame.iloc[100]["detected"] + pd.Timedelta(
+        seconds=3700)
+    disagree = [n for n in fast.notes if "disagrees" in n]
+    assert disagree and disagree[0].startswith("4752 row(s)")
+    assert [n for n in rows.notes if "disagrees" in n][0].startswith("4752 row(s)")
 
 
 def test_fast_path_falls_back_so_a_bad_row_is_reported_with_its_line(tmp_path):

@@ -233,8 +233,12 @@ def parse_with(formats: tuple[str, ...]):
 
 
 def parse_instant(value: str, tz: ZoneInfo) -> dt.datetime:
-    """ISO 8601, epoch seconds or milliseconds (as APIs send them), or an RFC 2822 date (feeds)."""
+    """ISO 8601, epoch seconds or milliseconds (as APIs send them), .NET's /Date(ms)/ (Windows
+    PowerShell's ConvertTo-Json), or an RFC 2822 date (feeds)."""
     text = value.strip()
+    ms_date = re.fullmatch(r"/Date\((-?\d+)([+-]\d{4})?\)/", text)  # .NET, PowerShell 5.1
+    if ms_date:
+        return dt.datetime.fromtimestamp(int(ms_date.group(1)) / 1000, dt.UTC)
     if re.fullmatch(r"\d{9,14}(\.\d+)?", text):
         number = float(text)
         seconds = number / 1000 if number >= 1e11 else number  # 13 digits: milliseconds

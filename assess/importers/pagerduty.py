@@ -8,8 +8,9 @@ assigned_to_user_names, resolved_by_user_id, resolved_by_user_name, urgency, and
 priorities, priority. Timestamps are ISO 8601 with the account's offset (2024-05-11T15:26:04-07:00).
 
 Mapping: created_on is when PagerDuty opened the incident, so it is `detected` (an alert detected
-it); acknowledged = created_on + seconds_to_first_ack; resolved = resolved_on, or created_on +
-seconds_to_resolve. Severity from priority (P1..P5) when set, otherwise from urgency (high/low).
+it); acknowledged = created_on + seconds_to_first_ack; resolved = created_on + seconds_to_resolve
+(PagerDuty's own duration; a resolved_on that disagrees by more than a minute is named in the
+notes), else resolved_on. Severity from priority (P1..P5) when set, otherwise from urgency (high/low).
 """
 
 from __future__ import annotations
@@ -92,8 +93,16 @@ class PagerDutyCsv:
             return pc.cast(pc.add(pc.cast(created, pa.int64()), micros), pa.timestamp("us", "UTC"))
 
         resolved = converted.get("resolved_on", time_null)
+        notes = [NOTE]
         if "seconds_to_resolve" in converted:
-            resolved = pc.coalesce(resolved, after(converted["seconds_to_resolve"]))
+            by_duration = after(converted["seconds_to_resolve"])
+            gap = pc.abs(pc.subtract(pc.cast(resolved, pa.int64()),
+                                     pc.cast(by_duration, pa.int64())))
+            off = pc.fill_null(pc.greater(gap, 60_000_000), False)
+            if pc.any(off).as_py():
+                shown = pc.filter(cols["id"], off).to_pylist()
+                notes.append(_disagree_note(len(shown), [f"{i}" for i in shown[:10]], "row"))
+            resolved = pc.coalesce(by_duration, resolved)
         acknowledged = (after(converted["seconds_to_first_ack"])
                         if "seconds_to_first_ack" in converted else time_null)
         original = pc.coalesce(cols.get("priority", text_null), cols.get("urgency", text_null))
@@ -116,7 +125,7 @@ class PagerDutyCsv:
             "resolved": resolved.to_pandas(), "detection_source": "alert",
             "status": text(status), "provenance": columnar.line_labels(path.name, n),
         })
-        return finish(NAME, "incidents", path, frame, [], [NOTE], "UTF-8", n)
+        return finish(NAME, "incidents", path, frame, [], notes, "UTF-8", n)
 
     def read_rows(self, path: Path, ctx: ReadContext) -> ReadResult:
         """The row-by-row reader: every cell checked, every rejected row reported."""
@@ -126,7 +135,7 @@ class PagerDutyCsv:
         missing = [c for c in REQUIRED if c not in header]
         if missing:
             raise ImportError_(f"{path.name}: not a PagerDuty incidents CSV: no column(s) {missing}")
-        rows = []
+        rows, disagree = [], []
         for line, rec in csv_rows(path, header, records, ctx, problems):
             ext_id = rec.text("id", required=True)
             created = rec.time("created_on", parse_iso, ISO, required=True)
@@ -141,8 +150,11 @@ class PagerDutyCsv:
                 problems.extend(rec.problems)
                 continue
             acknowledged = created + dt.timedelta(seconds=to_ack) if to_ack is not None else None
-            if resolved is None and to_resolve is not None:
-                resolved = created + dt.timedelta(seconds=to_resolve)
+            if to_resolve is not None:  # PagerDuty's own duration wins, a disagreement is named
+                by_duration = created + dt.timedelta(seconds=to_resolve)
+                if resolved is not None and abs((resolved - by_duration).total_seconds()) > 60:
+                    disagree.append(f"{ext_id} (line {line})")
+                resolved = by_duration
             rows.append({
                 "key": f"pagerduty:{ext_id}",
                 "source": "pagerduty",
@@ -158,7 +170,17 @@ class PagerDutyCsv:
                 "status": "resolved" if resolved is not None else (rec.raw("status") or "open"),
                 "provenance": f"{path.name}:{line}",
             })
-        return finish(NAME, "incidents", path, rows, problems, [NOTE], encoding, len(records))
+        notes = [NOTE]
+        if disagree:
+            notes.append(_disagree_note(len(disagree), disagree[:10], "row"))
+        return finish(NAME, "incidents", path, rows, problems, notes, encoding, len(records))
+
+
+def _disagree_note(count: int, shown: list[str], unit: str) -> str:
+    more = f"; and {count - len(shown)} more" if count > len(shown) else ""
+    return (f"{count} {unit}(s) whose resolved time disagrees with PagerDuty's own "
+            "seconds_to_resolve by more than a minute: resolved is taken as created + "
+            f"seconds_to_resolve ({', '.join(shown)}{more}).")
 
 
 class PagerDutyJson:
