@@ -223,18 +223,34 @@ def _fmt_min(v) -> str:
 
 
 def format_metrics(m: dict) -> str:
-    """The readable table `assess metrics` prints."""
+    """The readable table `assess metrics` prints: durations per severity, then every headline
+    figure with its basis, confidence grade, trend and benchmark (assess/figures.py)."""
+    from .figures import figures
+
     out = [f"Window {m['window']['first_day']} .. {m['window']['last_day']} "
            f"({m['window']['timezone']}), {m['incident_count']} incidents",
            "",
-           f"{'':10}{'n':>5}{'MTTD':>10}{'MTTA':>10}{'MTTM':>10}{'MTTR':>10}{'MTTR p90':>10}"]
-    rows = [("all", m)] + list(m["by_severity"].items())
+           "Medians. detect: impact start -> detected; ack: detected -> acknowledged; mitigate: "
+           "detected -> mitigated;",
+           "resolve: detected -> resolved; restore: impact start -> resolved. No stand-in times.",
+           f"{'':10}{'n':>5}{'detect':>10}{'ack':>10}{'mitigate':>10}{'resolve':>10}"
+           f"{'res. p90':>10}{'restore':>10}"]
+    rows = [("all", m), ("SEV1-SEV2", m["headline"])] + list(m["by_severity"].items())
     for name, block in rows:
         n = block.get("count", m["incident_count"])
         out.append(f"{name:10}{n:>5}" + "".join(
             f"{_fmt_min(block[k]['median']):>10}"
             for k in ("mttd_minutes", "mtta_minutes", "mttm_minutes", "mttr_minutes"))
-            + f"{_fmt_min(block['mttr_minutes']['p90']):>10}")
+            + f"{_fmt_min(block['mttr_minutes']['p90']):>10}"
+            + f"{_fmt_min(block['time_to_restore_minutes']['median']):>10}")
+    out.append("")
+    out.append("Figures (grade A-D: how sure; docs/metrics.md)")
+    for f in figures(m, "en"):
+        beside = f"  [{f['beside']}]" if f["beside"] else ""
+        out.append(f"  {f['label']}: {f['display']}{beside}  grade {f['grade'] or '-'}")
+        detail = [f["basis"]] + [x for x in (f["interval"], (f["trend"] or {}).get("text"),
+                                            f["benchmark"]) if x]
+        out.append(f"      {'; '.join(detail)}")
     out.append("")
     out.append("Availability (SLA {:.2%})".format(m["availability"]["sla_target"]))
     for r in m["availability_by_month"]:
@@ -242,26 +258,35 @@ def format_metrics(m: dict) -> str:
                    f"downtime {r['downtime_minutes']:.0f} min, budget "
                    f"{r['error_budget_minutes']:.0f} min, consumed {r['budget_consumed']:.0%}"
                    f"{'' if r['sla_met'] else '  SLA missed'}")
-    sla = ", ".join(f"{s} {v['rate']:.0%}" if v["rate"] is not None else f"{s} n/a"
+    a = m["availability"]
+    for label, keys in (("left out, no end time", a["open_excluded"]),
+                        ("carried in from before the window", a["carried_in"]),
+                        ("ended before detection, counted to detection", a["end_moved_to_detection"])):
+        if keys:
+            more = f" and {len(keys) - 10} more" if len(keys) > 10 else ""
+            out.append(f"  {label} ({len(keys)}): {', '.join(keys[:10])}{more}")
+    sla = ", ".join(f"{s} {v['rate']:.0%} of {v['measured']}" if v["rate"] is not None
+                    else f"{s} n/a ({v['not_recorded']} without a recorded start)"
                     for s, v in m["mitigation_sla"].items())
     pm = m["postmortems"]
     ch = m["change_failure_rate"]
-    rate = m["recurrence"]["rate"]
-    cust = m["customer_impact"]["customer_reported_share"]
+    dq = m["data_quality"]
     out += [
-        f"Mitigation SLA met: {sla}",
-        f"Recurrence: {'n/a' if rate is None else f'{rate:.0%}'} within "
-        f"{m['recurrence']['window_days']} days",
-        f"Customer-reported: {'n/a' if cust is None else f'{cust:.0%}'}",
+        f"Mitigation started within target: {sla}",
         f"Postmortems: {pm['with_postmortem']}/{pm['major_incidents']} SEV1/SEV2, "
         f"{pm['within_48h']} within 48 h; action items owned {pm['action_items_with_owner_and_due']}"
         f"/{pm['action_items']}, overdue {pm['action_items_overdue']}",
-        f"Changes: {ch['deploys']} deploys, {ch['change_related_incidents']} change-related "
-        f"incidents, change failure rate "
-        f"{'n/a' if ch['change_failure_rate'] is None else format(ch['change_failure_rate'], '.1%')}",
+        f"Changes: {ch['deploys']} deploys, {ch['remediated_deploys']} needed remediation; "
+        f"{ch['change_related_incidents']} change-related incidents ({ch['recorded_cause']} by a "
+        f"recorded cause, {ch['time_only']} by time), {ch['near_deploy_incidents']} started within "
+        f"{ch['window_minutes']:.0f} min of a deploy",
         f"Out of hours: {m['on_call']['out_of_hours']} incidents",
-        f"Maturity: {m['maturity']['level']}",
+        f"Data: {dq['incidents_imported']} incidents imported, {dq['in_window']} in the window, "
+        f"{dq['before_window']} before, {dq['after_window']} after; "
+        f"{dq['timeline_out_of_order']} with times out of order",
     ]
+    out += [f"  out of order: {p['key']}: {p['issue']}" for p in dq["timeline_problems"][:20]]
+    out.append(f"Maturity: {m['maturity']['level']}")
     out += [f"  - {r}" for r in m["maturity"]["reasons"]]
     return "\n".join(out)
 

@@ -13,7 +13,7 @@ from .risks import metric_value
 
 # (catalog path, path of the all-severity figure shown beside it, path of its stats block, trend)
 HEADLINES: tuple[tuple[str, str | None, str | None, str | None], ...] = (
-    ("availability.availability", None, None, "downtime_minutes"),
+    ("availability.availability", None, None, "availability"),
     ("availability.budget_consumed", None, None, None),
     ("headline.mttr_minutes.median", "mttr_minutes.median", "headline.mttr_minutes", "mttr_minutes"),
     ("headline.time_to_restore_minutes.median", "time_to_restore_minutes.median",
@@ -82,7 +82,7 @@ def _basis(m: dict[str, Any], path: str, block: dict[str, Any] | None,
     return "", 0, None
 
 
-TREND_UNITS = {"downtime_minutes": "minutes", "mttr_minutes": "minutes",
+TREND_UNITS = {"downtime_minutes": "minutes", "availability": "pct2", "mttr_minutes": "minutes",
                "customer_reported_share": "pct", "incidents_per_30_days": "number",
                "major_incidents_per_30_days": "number"}
 

@@ -357,6 +357,9 @@ def on_call_load(df: pd.DataFrame, s: Settings) -> dict[str, Any]:
 def _direction(first: float | None, last: float | None, better: str) -> str:
     if first is None or last is None:
         return "not measurable"
+    # availability compares its unavailability (1 - a): 99.0% -> 99.5% halves the downtime share
+    if better == "higher":
+        first, last, better = 1.0 - first, 1.0 - last, "lower"
     flat = rules()["trend_flat_share"] * abs(first)
     if abs(last - first) <= flat:
         return "flat"
@@ -381,6 +384,8 @@ def trends(df: pd.DataFrame, avail_rows: list[dict[str, Any]], s: Settings) -> d
         "customer_reported_share": {m: share(*_customer_share(groups[m])) if m in groups else None
                                     for m in months},
         "downtime_minutes": {r["month"]: r["downtime_minutes"] for r in avail_rows},
+        # a rate, so a partial first month compares fairly with a full one
+        "availability": {r["month"]: r["availability"] for r in avail_rows},
     }
     out = {}
     for key, values in series.items():
@@ -390,7 +395,8 @@ def trends(df: pd.DataFrame, avail_rows: list[dict[str, Any]], s: Settings) -> d
         out[key] = {"by_month": values, "first_month": first[0], "last_month": last[0],
                     "first": first[1], "last": last[1],
                     "change": round(last[1] - first[1], 4) if last[1] is not None else None,
-                    "direction": _direction(first[1], last[1], "lower")}
+                    "direction": _direction(first[1], last[1],
+                                            "higher" if key == "availability" else "lower")}
     return out
 
 

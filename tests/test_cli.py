@@ -49,8 +49,15 @@ def test_init_import_metrics_round_trip(runner, tmp_path):
     assert {"median", "p90", "mean", "max", "n"} <= set(m["mttr_minutes"])
     assert {"month", "availability", "downtime_minutes", "error_budget_minutes",
             "budget_consumed"} <= set(m["availability_by_month"][0])
+    for key in ("time_to_restore_minutes", "headline", "trends", "benchmarks", "data_quality"):
+        assert key in m, key
+    assert {"interval", "grade", "coverage", "missing", "out_of_order"} <= set(m["mttr_minutes"])
     r = runner.invoke(main, ["metrics", str(eng)])
     assert "Maturity:" in r.output and "Availability (SLA 99.90%)" in r.output
+    # every headline figure with its grade; a PagerDuty CSV has no impact start: restore n/a
+    hl = m["headline"]["mttr_minutes"]
+    assert "SEV1-SEV2 median time to resolve, from detection: " in r.output
+    assert f"grade {hl['grade']}" in r.output and m["time_to_restore_minutes"]["n"] == 0
 
 
 def test_user_errors_are_one_line_on_stderr(tmp_path):
