@@ -70,8 +70,11 @@ def headline(incident_maturity: dict[str, Any] | None, scores: dict[str, Any] | 
                                f"{overall.get('score'):.2f} of 3", level=by_practices,
             score=overall.get("score"))
         for c in capped_by[:SHOWN_CAPS]:
+            finding = c.get("finding") if isinstance(c.get("finding"), dict) else {}
             why("practice_cap", f"held at {c['cap']} by a critical answer: {_finding(c)}",
-                level=c["cap"], question=c["question"], finding=c.get("finding"))
+                level=c["cap"], question=c["question"],
+                finding={"en": finding.get("en") or c["question"],
+                         "fr": finding.get("fr") or finding.get("en") or c["question"]})
         if len(capped_by) > SHOWN_CAPS:
             more = len(capped_by) - SHOWN_CAPS
             why("practice_cap_more", f"and {more} more critical answer(s) at that level",

@@ -237,6 +237,7 @@ def version() -> str:
 def build_context(a: Analysis, lang: str, svgs: dict[str, str],
                   judgement: dict[str, Any] | None = None) -> dict[str, Any]:
     from .figures import figures, grade_legend
+    from .maturity import headline
     from .metrics import MATURITY_LEVELS
     from .questionnaires import areas
 
@@ -246,6 +247,8 @@ def build_context(a: Analysis, lang: str, svgs: dict[str, str],
     top = [r for r in j["risks"] if r["top"]]
     plan = j["plan"]
     scores = analysis_.scores(a)
+    # one maturity headline, the lower of the incident record and the practices (assess/maturity.py)
+    m = {**m, "maturity": headline(a.metrics["maturity"], scores)}
     rows, total = _incident_rows(a)
     t, tl = translator(lang)
     intake = next((r for r in scores["respondents"] if r["questionnaire"] == "intake"), None)
@@ -272,7 +275,9 @@ def build_context(a: Analysis, lang: str, svgs: dict[str, str],
         "gantt": gantt(plan), "scale_position": scale_position,
         "colon": " : " if lang == "fr" else ": ",
         "reason": lambda r: t("reason_" + r["code"], **{
-            k: (fmt_pct(v, 0, lang) if k == "share" else t(v) if k == "level" else v)
+            k: (fmt_pct(v, 0, lang) if k == "share" else t(v) if k == "level"
+                else fmt_number(v, 2, lang) if k == "score"
+                else (v.get(lang) or v.get("en")) if isinstance(v, dict) else v)
             for k, v in r["values"].items()}),
         "incidents": rows, "incidents_total": total,
         "import_notes": a.import_notes, "sources": ", ".join(sources) or "-",
