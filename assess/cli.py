@@ -332,32 +332,15 @@ def questionnaire_validate(files: tuple[Path, ...]) -> None:
 @click.option("--lang", type=click.Choice(["en", "fr"]), default="en", help="Language.")
 @user_errors
 def questionnaire_show(name: str, lang: str) -> None:
-    """Print a questionnaire (intake or self_assessment) as the respondent reads it.
+    """Print a questionnaire (intake or self_assessment) as the respondent reads it: the intake
+    as an interview script, its question count and time, each section's minutes, each question
+    with its help, the evidence to ask for, its options with score and risk, and "don't know".
 
     Example: assess questionnaire show self_assessment --lang fr
     """
-    from .questionnaires import areas, load
+    from .questionnaires import load, script
 
-    q = load(name)
-    click.echo(q.title[lang])
-    click.echo(q.description[lang])
-    for _, title, questions in q.sections:
-        click.echo(f"\n## {title[lang]}")
-        for question in questions:
-            click.echo(f"\n[{question.id}] {question.text[lang]}  "
-                       f"({areas()[question.area][lang]}, {question.type}, weight {question.weight:g})")
-            if question.help[lang]:
-                click.echo(f"    {question.help[lang]}")
-            for opt in question.options:
-                click.echo(f"    - {opt['value']}: {opt['label'][lang]} (score {opt['score']:g})")
-            if question.scale:
-                click.echo(f"    {question.scale['min']} = {question.scale['low'][lang]} ... "
-                           f"{question.scale['max']} = {question.scale['high'][lang]}")
-            if question.evidence.get(lang):
-                click.echo(f"    evidence: {question.evidence[lang]}")
-            if question.when:
-                click.echo(f"    only if {question.when['question']} is one of "
-                           f"{', '.join(question.when['in'])}")
+    click.echo("\n".join(script(load(name), lang)))
 
 
 @main.command()
@@ -385,9 +368,16 @@ def score(directory: Path, as_json: bool, lang: str) -> None:
         click.echo(f"Consultant's assessment: {result['overall']['level']} "
                    f"({result['overall']['score']:.2f} / 3)")
     for area, v in result["profile"].items():
-        click.echo(f"  {names[area][lang]:<28} {v['level']:<11} {v['score']:.2f}")
+        held = "; ".join(c["question"] for c in v["capped_by"] if c["critical"])
+        click.echo(f"  {names[area][lang]:<28} {v['level']:<11} {v['score']:.2f}"
+                   + (f"  held by {held}" if held else ""))
     for r in result["respondents"]:
         extra = []
+        if r["dont_know"]:
+            extra.append(f"{len(r['dont_know'])} answers unknown, ask for evidence: "
+                         f"{', '.join(r['dont_know'])}")
+        if r["counts"]["not_applicable"]:
+            extra.append(f"{r['counts']['not_applicable']} not applicable")
         if r["unanswered"]:
             extra.append(f"{len(r['unanswered'])} unanswered: {', '.join(r['unanswered'])}")
         if r["unknown"]:
@@ -402,7 +392,8 @@ def score(directory: Path, as_json: bool, lang: str) -> None:
     if result["gaps"]:
         click.echo("Gaps:")
         for g in result["gaps"]:
-            click.echo(f"  - {g['finding'][lang]} [{g['question']}]")
+            click.echo(f"  - {g['finding'][lang]} [{g['question']}]"
+                       + (" (critical)" if g.get("critical") else ""))
     if result["perception_gaps"]:
         click.echo("Perception gaps:")
         for g in result["perception_gaps"]:

@@ -438,6 +438,71 @@ def load(name: str) -> Questionnaire:
     return parse(data, path.name)
 
 
+# --- the interview script ---------------------------------------------------------------------
+
+SCRIPT_WORDS = {
+    "en": {"questions": "questions", "about": "about", "min": "min", "critical": "CRITICAL",
+           "weight": "weight", "not_scored": "not scored", "ask": "Ask to see", "only_if": "only if",
+           "is_one_of": "is one of", "score": "score", "risk": "risk", "also": "also",
+           "lowers": "lowers the score by"},
+    "fr": {"questions": "questions", "about": "environ", "min": "min", "critical": "CRITIQUE",
+           "weight": "poids", "not_scored": "non noté", "ask": "Demander à voir", "only_if": "seulement si",
+           "is_one_of": "vaut", "score": "note", "risk": "risque", "also": "aussi",
+           "lowers": "baisse la note de"},
+}
+
+
+def script(q: Questionnaire, lang: str = "en") -> list[str]:
+    """The questionnaire as the interviewer reads it aloud: count and time, then each section
+    with its minutes and each question numbered, with its help, options, score and risk, the
+    "don't know" / "not applicable" answers it also accepts and the evidence to ask for."""
+    w = SCRIPT_WORDS.get(lang, SCRIPT_WORDS["en"])
+    names = areas()
+    asked = [x for x in q.questions.values() if x.type != "text"]
+    head = f"{len(asked)} {w['questions']}"
+    if q.total_minutes:
+        head += f", {w['about']} {q.total_minutes:g} {w['min']}"
+    out = [q.title[lang], head, q.description[lang]]
+    n, elapsed = 0, 0.0
+    for sid, title, questions in q.sections:
+        minutes = q.minutes.get(sid)
+        timing = f" ({minutes:g} {w['min']}, {elapsed:g}-{elapsed + minutes:g})" if minutes else ""
+        elapsed += minutes or 0
+        out.append(f"\n## {title[lang]}{timing}")
+        for x in questions:
+            n += 1
+            tags = [names[x.area][lang]]
+            tags.append(f"{w['weight']} {x.weight:g}" if x.weight else w["not_scored"])
+            if x.critical:
+                tags.append(w["critical"])
+            out.append(f"\n{n}. {x.text[lang]}  [{x.id}] ({', '.join(tags)})")
+            if x.help[lang]:
+                out.append(f"    {x.help[lang]}")
+            for o in x.options:
+                risk = f", {w['risk']} {o['risk']}" if o.get("risk") and x.weight else ""
+                effect = (f"{w['lowers']} {o['penalty']:g}" if o.get("penalty")
+                          else f"{w['score']} {o['score']:g}")
+                out.append(f"    - {o['label'][lang]} ({effect}{risk})  [{o['value']}]")
+            if x.scale:
+                out.append(f"    {x.scale['min']} = {x.scale['low'][lang]} ... "
+                           f"{x.scale['max']} = {x.scale['high'][lang]}")
+            for b in x.bands:
+                top = f"<= {b['max']:g}" if "max" in b else ">"
+                unit = "min" if x.type == "duration" else (x.unit or "")
+                risk = f", {w['risk']} {b['risk']}" if b.get("risk") else ""
+                out.append(f"    - {top} {unit}: {w['score']} {b['score']:g}{risk}".replace(
+                    "  ", " "))
+            if x.reserved:
+                out.append(f"    {w['also']}: " + ", ".join(
+                    f"{RESERVED_LABELS[r][lang]} [{r}]" for r in x.reserved))
+            if x.evidence.get(lang):
+                out.append(f"    {w['ask']}: {x.evidence[lang]}")
+            if x.when:
+                out.append(f"    {w['only_if']} {x.when['question']} {w['is_one_of']} "
+                           f"{', '.join(x.when['in'])}")
+    return out
+
+
 # --- answers ----------------------------------------------------------------------------------
 
 
@@ -586,7 +651,7 @@ def score(q: Questionnaire, answers: AnswerSet) -> dict[str, Any]:
                     "capped": overall_level != overall_by_score,
                     "capped_by": [c for c in capped_by if c["cap"] == overall_level]},
         "areas": result_areas, "unscored_areas": unscored_areas,
-        "gaps": sorted(gaps, key=lambda g: (g["score"], g["question"])),
+        "gaps": sorted(gaps, key=lambda g: (not g["critical"], g["score"], g["question"])),
         "unanswered": unanswered, "not_applicable": not_applicable, "skipped": skipped,
         "dont_know": dont_know, "critical_unknown": critical_unknown, "invalid": invalid,
         "unknown": sorted(set(values) - set(questions)),

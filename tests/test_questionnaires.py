@@ -468,3 +468,20 @@ def test_dashboard_and_practices_show_one_maturity_with_what_holds_it(alice, sam
         assert "Backups have never been tested" in page  # a critical answer holding it
     assert "2 unknown: ask for evidence" in practices
     assert "Claims beside the evidence" in practices and "contradicted" in practices
+
+
+def test_show_intake_reads_as_a_90_minute_interview_script():
+    out = CliRunner().invoke(main, ["questionnaire", "show", "intake"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    asked = sum(1 for x in Q.load("intake").questions.values() if x.type != "text")
+    assert lines[1] == f"{asked} questions, about 90 min"
+    assert "## Backups and recovery (9 min, 47-56)" in lines
+    restore = next(i for i, line in enumerate(lines) if "[failure.backup_restore_tested]" in line)
+    assert "CRITICAL" in lines[restore]
+    block = "\n".join(lines[restore:restore + 9])
+    assert "Never (score 0, risk high)" in block and "also: Don't know [dont_know]" in block
+    assert "Ask to see: The last restore test's report." in block
+    assert "Customers tell us (lowers the score by 1, risk medium)" in out.output
+    fr = CliRunner().invoke(main, ["questionnaire", "show", "intake", "--lang", "fr"]).output
+    assert "environ 90 min" in fr and "Je ne sais pas [dont_know]" in fr
