@@ -429,8 +429,12 @@ def test_dashboard_on_the_sample(app, alice, sample):
     practices = alice.get(f"/e/{sample}/practices").data.decode()
     assert "Perception gaps" in practices and "Elodie Roux" in practices and "Reactive" in practices
     risks = alice.get(f"/e/{sample}/risks").data.decode()
-    related = analyse(SAMPLE).metrics["change_failure_rate"]["change_related_incidents"]
+    m = analyse(SAMPLE).metrics
+    related = m["change_failure_rate"]["change_related_incidents"]
     assert f"{related} incidents" in risks
+    # the overview states each headline with its confidence grade, SEV1-SEV2 beside all
+    assert "Figures and their confidence" in page and "SEV1-SEV2 time to resolve" in page
+    assert f'grade grade-{m["headline"]["mttr_minutes"]["grade"]}' in page
 
 
 def test_plan_edits_go_to_overrides(app, alice, sample):

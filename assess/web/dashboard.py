@@ -15,6 +15,7 @@ from .. import plans, questionnaires, risks
 from ..analysis import scores
 from ..charts import report_figures
 from ..engagement import EngagementError
+from ..figures import figures
 from ..formatting import isna
 from ..maturity import headline
 from .auth import db_session, login_required, ws
@@ -74,6 +75,7 @@ def overview(eid: int):
         a=a,
         e=e,
         m={**a.metrics, "maturity": headline(a.metrics["maturity"], sc)},  # one headline
+        figures=figures(a.metrics, "en"),
         plan=j["plan"],
         top=[r for r in j["risks"] if r.get("top")][:3],
         charts=charts,
