@@ -524,3 +524,28 @@ def test_dora_levels_from_the_benchmark_file():
     assert b["deployment_frequency"]["level"] == "high"
     assert b["change_failure_rate"]["level"] == "elite"  # 0 of 90
     assert b["recovery_time"]["level"] is None  # no change-related incident: not measurable
+
+
+@pytest.mark.parametrize("name", ["gcp_incidents_2023-03-09.json", "emma_statuspage_incidents.json",
+                                  "servicenow_incident_event_log_subset.csv"])
+def test_a_real_export_of_old_incidents_leaves_the_window_as_it_was(sample_copy, name):
+    """Years of another tool's incidents, some never resolved, added to the sample: the window's
+    figures do not move, and what was left out is counted and named."""
+    from assess.analysis import analyse
+    from assess.store import import_file
+
+    from .conftest import realdata
+
+    path = realdata(name)
+    before = analyse(sample_copy).metrics
+    import_file(analyse(sample_copy).engagement, path)
+    after = analyse(sample_copy).metrics
+    for key in ("availability", "budget_consumed", "downtime_minutes"):
+        assert after["availability"][key] == before["availability"][key], key
+    assert after["incident_count"] == before["incident_count"]
+    assert after["mttr_minutes"] == before["mttr_minutes"]
+    dq = after["data_quality"]
+    assert dq["before_window"] > 0
+    assert dq["incidents_imported"] == before["data_quality"]["incidents_imported"] + dq["before_window"] \
+        + dq["after_window"] + dq["no_start"]
+    assert not after["availability"]["carried_in"]
