@@ -134,8 +134,14 @@ def incidents(eid: int):
         text = {k: "" if isna(rec.get(k)) else str(rec[k])
                 for k in ("key", "title", "severity", "service", "detection_source", "class")}
         start = rec.get("start")
-        rows.append({**text, "detection": text["detection_source"], "ttr": rec.get("ttr"),
-                     "ttd": rec.get("ttd"), "postmortem": not isna(rec.get("postmortem_at")),
+        # durations out of order are not measured (the metrics' rule); the row says why
+        ttr, ttd = rec.get("ttr"), rec.get("ttd")
+        rows.append({**text, "detection": text["detection_source"],
+                     "ttr": None if isna(ttr) or ttr < 0 else ttr,
+                     "ttd": None if isna(ttd) or ttd < 0 else ttd,
+                     "timeline_issue": None if isna(rec.get("timeline_issue"))
+                     else str(rec["timeline_issue"]),
+                     "postmortem": not isna(rec.get("postmortem_at")),
                      "started": "" if isna(start) else start.tz_convert(tz).strftime("%Y-%m-%d %H:%M")})
     options = {
         "severity": _values(frame, "severity"),
