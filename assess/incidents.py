@@ -93,24 +93,29 @@ def timeline_problems(frame: pd.DataFrame) -> pd.DataFrame:
     (the frame's row position), key, provenance, earlier (the field that should come first),
     later (the field recorded before it), minutes (by how much, > 0).
     """
-    rows = []
+    parts = []
     latest = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
     latest_field = pd.Series(pd.NA, index=frame.index, dtype="string")
+    positions = pd.Series(range(len(frame)), index=frame.index)
     for col in TIMELINE_ORDER:
         if col not in frame.columns:
             continue
         value = frame[col]
-        bad = (value < latest).fillna(False).to_numpy(bool)
+        bad = (value < latest).fillna(False).astype(bool)
         if bad.any():
-            gap = (latest - value).dt.total_seconds() / 60.0
-            for pos in bad.nonzero()[0]:
-                rows.append({"position": int(pos), "key": frame["key"].iloc[pos],
-                             "provenance": frame["provenance"].iloc[pos]
-                             if "provenance" in frame.columns else pd.NA,
-                             "earlier": latest_field.iloc[pos], "later": col,
-                             "minutes": round(float(gap.iloc[pos]), 1)})
-        newer = value.notna() & ~((value < latest).fillna(False))
+            gap = (latest[bad] - value[bad]).dt.total_seconds() / 60.0
+            parts.append(pd.DataFrame({
+                "position": positions[bad].astype(int),
+                "key": frame.loc[bad, "key"],
+                "provenance": frame.loc[bad, "provenance"] if "provenance" in frame.columns
+                else pd.NA,
+                "earlier": latest_field[bad], "later": col, "minutes": gap.round(1)}))
+        newer = value.notna() & ~bad
         latest = latest.where(~newer, value)
         latest_field = latest_field.where(~newer, col)
-    return pd.DataFrame(rows, columns=["position", "key", "provenance", "earlier", "later",
-                                       "minutes"])
+    columns = ["position", "key", "provenance", "earlier", "later", "minutes"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    # one row per pair, in the frame's order, then the lifecycle's order
+    out = pd.concat(parts).reset_index(drop=True)
+    return out.sort_values("position", kind="mergesort").reset_index(drop=True)[columns]

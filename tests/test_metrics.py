@@ -549,3 +549,23 @@ def test_a_real_export_of_old_incidents_leaves_the_window_as_it_was(sample_copy,
     assert dq["incidents_imported"] == before["data_quality"]["incidents_imported"] + dq["before_window"] \
         + dq["after_window"] + dq["no_start"]
     assert not after["availability"]["carried_in"]
+
+
+def test_timeline_problems_compare_with_the_latest_time_recorded_before():
+    from assess.incidents import timeline_problems
+
+    df = incidents(
+        {"key": "ok", "impact_start": "2026-02-01T09:00Z", "detected": "2026-02-01T09:10Z",
+         "resolved": "2026-02-01T10:00Z"},
+        # no acknowledgement: the resolution is still compared with the detection
+        {"key": "r", "detected": "2026-02-02T10:00Z", "resolved": "2026-02-02T09:30Z"},
+        # two pairs out of order in one incident: both listed, each against detection
+        {"key": "m", "detected": "2026-02-03T10:00Z", "mitigated": "2026-02-03T09:00Z",
+         "resolved": "2026-02-03T09:45Z"},
+    )
+    got = timeline_problems(df)
+    assert got[["key", "earlier", "later", "minutes"]].values.tolist() == [
+        ["r", "detected", "resolved", 30.0],
+        ["m", "detected", "mitigated", 60.0],
+        ["m", "detected", "resolved", 15.0],
+    ]
