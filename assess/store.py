@@ -8,6 +8,7 @@ raw files, so a consultant can version the folder in git and nothing is locked i
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,12 +197,32 @@ def _choose_reader(engagement: Engagement, path: Path, fmt: str | None, options:
     return reader, header
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a folder of thousands of
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # exports rewrites the manifest each time
+_MANIFESTS: dict[Path, tuple[tuple[int, int, int], list[dict[str, Any]]]] = {}
+
+
+def _manifest_entries(path: Path) -> Any:
+    """The parsed manifest, reused while the file is unchanged (every write replaces the file:
+    a new inode, mtime and size)."""
+    stat = path.stat()
+    stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    cached = _MANIFESTS.get(path)
+    if cached and cached[0] == stamp:
+        return {"imports": [dict(e) for e in cached[1]]}
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    entries = data.get("imports") if isinstance(data, dict) else None
+    if isinstance(entries, list) and all(isinstance(e, dict) for e in entries):
+        _MANIFESTS[path] = (stamp, [dict(e) for e in entries])
+    return data
+
+
 def read_manifest(engagement: Engagement, include_removed: bool = False) -> list[dict[str, Any]]:
     """The imported files in import order; those taken out (`removed`) only when asked."""
     path = engagement.path(MANIFEST)
     if not path.is_file():
         return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = _manifest_entries(path)
     entries = data.get("imports", []) if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise EngagementError(f"{path}: key 'imports': expected a list of imported files")
@@ -214,8 +235,25 @@ def read_manifest(engagement: Engagement, include_removed: bool = False) -> list
 
 def _write_manifest(engagement: Engagement, entries: list[dict[str, Any]]) -> None:
     text = "# Written by `assess import`: the raw exports of this engagement, in import order.\n"
-    text += yaml.safe_dump({"imports": entries}, sort_keys=False, allow_unicode=True)
-    atomic_write(engagement.path(MANIFEST), text)
+    text += yaml.dump({"imports": entries}, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
+    path = engagement.path(MANIFEST)
+    atomic_write(path, text)
+    stat = path.stat()
+    _MANIFESTS[path] = ((stat.st_ino, stat.st_mtime_ns, stat.st_size), [dict(e) for e in entries])
+
+
+def _append_manifest(engagement: Engagement, entries: list[dict[str, Any]]) -> None:
+    """Write the manifest with its last entry new: appended to the text as it is (a folder of
+    thousands of exports would otherwise re-serialise the whole list for each one)."""
+    path = engagement.path(MANIFEST)
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if len(entries) == 1 or not re.search(r"^imports:\s*\n- ", text, re.M):
+        _write_manifest(engagement, entries)
+        return
+    block = yaml.dump([entries[-1]], Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
+    atomic_write(path, text.rstrip("\n") + "\n" + block)
+    stat = path.stat()
+    _MANIFESTS[path] = ((stat.st_ino, stat.st_mtime_ns, stat.st_size), [dict(e) for e in entries])
 
 
 def _store_raw(engagement: Engagement, path: Path, kind: str, digest: str, name: str | None = None) -> str:
@@ -369,7 +407,7 @@ def _import(engagement: Engagement, path: Path, fmt: str | None, strict: bool,
         if options:
             entry["options"] = options
         entries.append(entry)
-        _write_manifest(engagement, entries)
+        _append_manifest(engagement, entries)
         if report.format in importers.GENERIC:
             header = importers.READERS[report.format].header(path)
             _save_column_mapping(engagement, header, options["column_map"])
