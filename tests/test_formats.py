@@ -471,6 +471,7 @@ def test_json_record_problems_name_record_and_field(tmp_path):
 ENVELOPES = [  # (corpus or real file, the envelope key that holds the records)
     ("exports/firehydrant-json/list_incidents.json", "data"),
     ("exports/rootly-json/list_incidents.json", "data"),
+    ("exports/opsgenie-json/alerts_envelope.json", "data"),
     ("exports/pagerduty-json/rest_pages_appended.json", "incidents"),
     ("realdata:grafana_oncall_alertgroups_doc_example.json", "results"),
     ("realdata:incidentio_openapi_v2_incidents_example.json", "incidents"),

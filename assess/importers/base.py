@@ -333,3 +333,15 @@ def date_parser(values, ctx: ReadContext, where: str):
 
 def is_blank(value: str | None) -> bool:
     return value is None or value.strip() in ("", "?", "-", "null", "NULL", "None", "N/A", "n/a")
+
+
+_HAS_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2}|\b(UTC|GMT))\s*$", re.I)
+
+
+def zone_note(values, ctx: ReadContext) -> str | None:
+    """The import report's note for timestamps written without a UTC offset, naming the zone used."""
+    naive = sum(1 for v in values if v and re.search(r"\d:\d\d", v) and not _HAS_OFFSET.search(v))
+    if not naive:
+        return None
+    return (f"{naive} timestamp(s) carry no UTC offset: read in {ctx.timezone} (--timezone, else "
+            "the engagement's time zone).")

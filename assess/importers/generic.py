@@ -30,6 +30,7 @@ from .base import (
     date_parser,
     head_text,
     read_text,
+    zone_note,
 )
 from .rows import csv_rows, finish, incident
 
@@ -203,8 +204,7 @@ class GenericTable:
         values = [cells[i].strip() for _, cells in records for i in time_cols if i < len(cells)]
         parse, expected, note = date_parser(values, ctx, f"{path.name}: date columns")
         notes = [f"Columns used: {', '.join(f'{f} <- {c}' for f, c in mapping.items())}."]
-        if note:
-            notes.append(note)
+        notes.extend(n for n in (note, zone_note(values, ctx)) if n)
         rows, problems, ignored = [], [], []
         for line, rec in csv_rows(path, header, records, ctx, problems):
             got: dict[str, Any] = {}

@@ -25,6 +25,7 @@ from .base import (
     date_parser,
     header_cells,
     read_text,
+    zone_note,
 )
 from .rows import csv_rows, finish, incident
 
@@ -53,7 +54,7 @@ class ServiceNowCsv:
         idx = [header.index(c) for c in DATES if c in header]
         values = [cells[i].strip() for _, cells in records for i in idx if i < len(cells)]
         parse, expected, note = date_parser(values, ctx, f"{path.name}: dates in {', '.join(DATES)}")
-        notes = [note] if note else []
+        notes = [n for n in (note, zone_note(values, ctx)) if n]
         latest: dict[str, tuple] = {}
         problems = []
         for line, rec in csv_rows(path, header, records, ctx, problems):
