@@ -156,6 +156,7 @@ def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
     if df.empty:
         return {"rate": None, "recurring": 0, "n": 0, "window_days": days, "classes": [],
                 "major_rate": None, "major_recurring": 0, "major_n": 0}
+    df = df[["key", "class", "service", "severity", "major", "recurring"]]
     df = df.assign(weight=df["severity"].map(SEVERITY_WEIGHT).fillna(1).astype(int))
     hit = df.groupby("class")["recurring"].transform("any")
     families = df[hit]
@@ -183,14 +184,18 @@ def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
 # --- availability ------------------------------------------------------------------------------
 
 
+def _counted(table: pd.DataFrame, s: Settings) -> pd.Series:
+    """Rows whose downtime counts: weighed, with a start and an end, overlapping the window."""
+    return ((table["outage_weight"] > 0) & table["outage_end"].notna() & table["outage_begin"].notna()
+            & (table["outage_end"].clip(upper=s.end) > table["outage_begin"].clip(lower=s.start)))
+
+
 def outage_intervals(table: pd.DataFrame, s: Settings) -> pd.DataFrame:
     """[begin, end, weight, key] of each incident counted as downtime, clipped to the window."""
-    rows = table[(table["outage_weight"] > 0) & table["outage_end"].notna()
-                 & table["outage_begin"].notna()]
-    out = pd.DataFrame({"begin": rows["outage_begin"].clip(lower=s.start),
-                        "end": rows["outage_end"].clip(upper=s.end),
-                        "weight": rows["outage_weight"], "key": rows["key"]})
-    return out[out["end"] > out["begin"]].reset_index(drop=True)
+    rows = table[_counted(table, s)]
+    return pd.DataFrame({"begin": rows["outage_begin"].clip(lower=s.start),
+                         "end": rows["outage_end"].clip(upper=s.end),
+                         "weight": rows["outage_weight"], "key": rows["key"]}).reset_index(drop=True)
 
 
 def availability(table: pd.DataFrame, s: Settings) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -216,9 +221,9 @@ def availability(table: pd.DataFrame, s: Settings) -> tuple[list[dict[str, Any]]
         })
     total_minutes = (s.end - s.start).total_seconds() / 60.0
     total_down = merged_downtime(intervals, s.start, s.end)
-    counted = table[table["key"].isin(intervals["key"])]
-    weighted = table[(table["outage_weight"] > 0) & (table["in_window"] | table["key"].isin(
-        intervals["key"]))]
+    counted_mask = _counted(table, s)
+    counted = table[counted_mask]
+    weighted = table[(table["outage_weight"] > 0) & (table["in_window"] | counted_mask)]
     overall = {
         "sla_target": round(s.sla_target, 6),
         "downtime_minutes": round(total_down, 1),
@@ -372,7 +377,8 @@ def trends(df: pd.DataFrame, avail_rows: list[dict[str, Any]], s: Settings) -> d
     the change and whether it is improving, worsening or flat (docs/metrics.md)."""
     months = [r["month"] for r in avail_rows]
     days = {r["month"]: r["minutes"] / 1440.0 for r in avail_rows}
-    groups = {m: g for m, g in df.groupby("month")}
+    narrow = df[["month", "major", "ttr", "detection_source"]]
+    groups = {m: g for m, g in narrow.groupby("month")}
     series: dict[str, dict[str, Any]] = {
         "incidents_per_30_days": {m: round(len(groups.get(m, [])) * 30.0 / days[m], 1)
                                   if days[m] else None for m in months},
@@ -612,6 +618,10 @@ def compute_from_table(table: pd.DataFrame, deploys: pd.DataFrame, actions: pd.D
     avail_rows, avail_overall = availability(table, s)
     df = table[table["in_window"]].reset_index(drop=True)
     durations = _duration_block(df)
+    # groups read only what they need: a group of the whole table copies every column
+    spans = df[list(DURATION_KEYS.values())]
+    by_month = [(str(m), g) for m, g in spans.groupby(df["month"])]
+    by_service = [(str(k), g) for k, g in spans.groupby(df["service"].fillna("unknown"))]
     by_severity = {}
     for sev in (*SEVERITIES, None):
         sub = df[df["severity"].isna()] if sev is None else df[df["severity"] == sev]
@@ -650,13 +660,11 @@ def compute_from_table(table: pd.DataFrame, deploys: pd.DataFrame, actions: pd.D
         "by_detection_source": _counts(df["detection_source"]),
         "by_week_severity": [{"week": w, "severity": sv, "count": int(c)}
                              for (w, sv), c in weekly.items()],
-        "mttr_by_month": {str(m): stats(g["ttr"])["median"] for m, g in df.groupby("month")},
-        "durations_by_month": {str(m): {"count": int(len(g)), **_duration_block(g)}
-                               for m, g in df.groupby("month")},
-        "durations_by_service": {str(k): {"count": int(len(g)), **_duration_block(g)}
-                                 for k, g in df.groupby(df["service"].fillna("unknown"))},
-        "service_mttr_minutes": {str(k): stats(g["ttr"])["median"]
-                                 for k, g in df.groupby(df["service"].fillna("unknown"))},
+        "mttr_by_month": {m: stats(g["ttr"])["median"] for m, g in by_month},
+        "durations_by_month": {m: {"count": int(len(g)), **_duration_block(g)} for m, g in by_month},
+        "durations_by_service": {k: {"count": int(len(g)), **_duration_block(g)}
+                                 for k, g in by_service},
+        "service_mttr_minutes": {k: stats(g["ttr"])["median"] for k, g in by_service},
         "severity_classified_share": classified,
         "mitigation_sla": mitigation_sla(df, s),
         "recurrence": rec,
