@@ -301,7 +301,8 @@ def window_counts(engagement: Engagement, frame: pd.DataFrame, kind: str) -> dic
     """How many rows fall inside the assessment window, before it and after it (an incident by
     its detection, else its impact start; a deploy by its time), and how many have no date."""
     start, end = engagement.window_bounds_utc()
-    label = (f"{engagement.window_start:%-d %b %Y} - {engagement.window_end:%-d %b %Y}")
+    first, last = engagement.window_start, engagement.window_end
+    label = f"{first.day} {first:%b %Y} - {last.day} {last:%b %Y}"
     if frame.empty:
         return {"label": label, "total": 0, "inside": 0, "before": 0, "after": 0}
     when = (frame["detected"].fillna(frame["impact_start"]) if kind == "incidents"

@@ -6,7 +6,7 @@ A list of incidents: `id`, `number`, `begin`, `created`, `end`, `modified`, `ext
 `service_name`, `affected_products[]` (`title`, `id`), `uri`.
 
 Mapping: begin -> impact start, created -> detected, end -> resolved, the first update whose
-status is AVAILABLE -> mitigated; status_impact -> impact (outage, partial, degraded); severity
+status is AVAILABLE -> mitigated (its posting time: `end` when it was posted after `end`, noted); status_impact -> impact (outage, partial, degraded); severity
 through the `gcp` mapping; service = service_name, or the first affected product.
 """
 
@@ -33,6 +33,8 @@ class GcpIncidentsJson:
     def read(self, path: Path, ctx: ReadContext) -> ReadResult:
         loaded = load_json(path)
 
+        capped: list[str] = []
+
         def to_row(rec: JsonRecord):
             ext_id = rec.text("id", required=True)
             begin = rec.when("begin")
@@ -49,18 +51,30 @@ class GcpIncidentsJson:
             if service in (None, "Multiple Products") and products:
                 service = products[0]
             uri = rec.raw("uri")
+            mitigated = earliest(*available)
+            if mitigated is not None and end is not None and mitigated > end:
+                # the AVAILABLE update was posted after the incident's end: the impact was over
+                # by `end`, the update only says so
+                capped.append(ext_id)
+                mitigated = end
             return incident(
                 "gcp", ext_id,
                 title=rec.first("external_desc") or f"Incident {ext_id}",
                 severity=map_severity(original, ctx.severity_map) if original else None,
                 severity_original=original, service=service,
-                impact_start=begin, detected=created, mitigated=earliest(*available), resolved=end,
+                impact_start=begin, detected=created, mitigated=mitigated, resolved=end,
                 impact=IMPACT.get(rec.raw("status_impact") or ""),
                 postmortem_url=f"https://status.cloud.google.com/{uri}" if uri else None,
             )
 
         notes = ["Public status-page incidents: detection source is not recorded."]
         what = "a Google Cloud incidents.json"
-        return read_records(self.name, path, ctx, loaded.records(what=what), to_row,
-                            loaded.notes + notes, loaded.encoding,
-                            "a Google Cloud incidents.json")
+        result = read_records(self.name, path, ctx, loaded.records(what=what), to_row,
+                              loaded.notes + notes, loaded.encoding, what)
+        if capped:
+            result.notes.append(
+                f"{len(capped)} incident(s) whose first AVAILABLE update was posted after their "
+                "`end`: mitigated is taken as `end` (the update reports an impact already over); "
+                + ", ".join(capped[:10]) + (f" and {len(capped) - 10} more" if len(capped) > 10
+                                             else "") + ".")
+        return result
