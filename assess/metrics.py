@@ -459,10 +459,11 @@ def maturity(mttr_median: float | None, pm: dict[str, Any], rec: dict[str, Any],
 
     if mttr_median is None:
         by_mttr = "Reactive"
-        why("no_mttr", "no resolved incident to measure MTTR on")
+        why("no_mttr", "no resolved incident to measure the time to resolve on")
     else:
         by_mttr = next((lvl for limit, lvl in MTTR_BANDS if mttr_median < limit), "Reactive")
-        why("mttr_band", f"median MTTR {mttr_median:.0f} min is in the {by_mttr} band "
+        why("mttr_band", f"the median time to resolve (MTTR, from detection) of {mttr_median:.0f} "
+            f"min is in the {by_mttr} band "
             "(Preventive < 5, Proactive <= 15, Defined <= 60, Reactive > 60 min)",
             minutes=round(mttr_median), level=by_mttr)
     cap = "Preventive"
