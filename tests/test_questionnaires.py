@@ -13,6 +13,7 @@ from assess import questionnaires as Q
 from assess.cli import main
 
 from . import test_web as web
+from . import test_web_live as live
 from .conftest import SAMPLE
 
 TINY = {
@@ -485,3 +486,35 @@ def test_show_intake_reads_as_a_90_minute_interview_script():
     assert "Customers tell us (lowers the score by 1, risk medium)" in out.output
     fr = CliRunner().invoke(main, ["questionnaire", "show", "intake", "--lang", "fr"]).output
     assert "environ 90 min" in fr and "Je ne sais pas [dont_know]" in fr
+
+
+browser, server = live.browser, live.server  # the live app's fixtures (gunicorn and chromium)
+
+
+@pytest.mark.slow
+def test_in_the_browser_dont_know_clears_a_number_and_a_number_clears_dont_know(browser, server,
+                                                                               tmp_path):
+    ctx, page, errors = live.signed_in(browser, server)
+    eid = live.sample_engagement(page, server, tmp_path)
+    sections = [sid for sid, _t, _q in Q.load("intake").sections]
+    page.goto(f"{server['base']}/e/{eid}/interview/{sections.index('detection')}")
+    fs = page.locator("fieldset[data-qid='detection.customer_share']")  # the sample answered 30
+    fs.locator("input[value=dont_know]").check()
+    page.locator("[data-save-state]", has_text="saved at").wait_for()
+    assert fs.locator("input[type=number]").input_value() == ""
+    page.wait_for_timeout(800)
+    assert live.server_answer(browser, server, eid, "detection.customer_share")["value"] == "dont_know"
+    fs.locator("input[type=number]").fill("12")
+    page.wait_for_timeout(2000)
+    assert live.server_answer(browser, server, eid, "detection.customer_share")["value"] == 12
+    assert not fs.locator("input[value=dont_know]").is_checked()
+    page.goto(f"{server['base']}/e/{eid}/interview/{sections.index('oncall')}")
+    scale = page.locator("fieldset[data-qid='oncall.load']")
+    scale.locator("input[value=dont_know]").check()
+    page.wait_for_timeout(1500)
+    assert live.server_answer(browser, server, eid, "oncall.load")["value"] == "dont_know"
+    scale.locator("input[value='2']").check()
+    page.wait_for_timeout(1500)
+    assert live.server_answer(browser, server, eid, "oncall.load")["value"] == 2
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    ctx.close()

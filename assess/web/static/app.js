@@ -168,11 +168,15 @@ Autosave.prototype.start = function () {
   });
   this.form.addEventListener("change", (ev) => {
     const fs = ev.target.closest("fieldset[data-qid]");
+    // "don't know" beside a number: ticking it clears the number
+    const num = fs && ev.target.type === "radio" ? fs.querySelector('input[type="number"]') : null;
+    if (num) num.value = "";
     if (fs) this.queue(fs, 0);
   });
   this.form.addEventListener("input", (ev) => {
     if (ev.target.tagName !== "TEXTAREA" && ev.target.type !== "number") return;
     const fs = ev.target.closest("fieldset[data-qid]");
+    if (fs && ev.target.type === "number") fs.querySelectorAll('input[type="radio"]').forEach((r) => { r.checked = false; });
     if (fs) this.queue(fs, 800);
   });
   document.addEventListener("visibilitychange", () => {
