@@ -6,8 +6,9 @@ A list of incidents: `id`, `number`, `begin`, `created`, `end`, `modified`, `ext
 `service_name`, `affected_products[]` (`title`, `id`), `uri`.
 
 Mapping: begin -> impact start, created -> detected, end -> resolved, the first update whose
-status is AVAILABLE -> mitigated (its posting time: `end` when it was posted after `end`, noted); status_impact -> impact (outage, partial, degraded); severity
-through the `gcp` mapping; service = service_name, or the first affected product.
+status is AVAILABLE -> mitigated (its posting time: `end` when it was posted after `end`, noted);
+status_impact -> impact (outage, partial, degraded); severity through the `gcp` mapping; service =
+service_name, or the first affected product.
 """
 
 from __future__ import annotations

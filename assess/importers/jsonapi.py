@@ -85,15 +85,6 @@ class Loaded:
     encoding: str
     notes: list[str] = field(default_factory=list)
 
-    def envelopes(self, *paths: str) -> list[dict[str, Any]]:
-        """The documents (or slurped pages) that are envelopes holding records at one of paths."""
-        out = []
-        for doc in self.documents:
-            for item in (doc if isinstance(doc, list) else [doc]):
-                if isinstance(item, dict) and _at(item, tuple(p for p in paths if p)) is not None:
-                    out.append(item)
-        return out
-
     def records(self, *paths: str, single: tuple[str, ...] = (), what: str = "an export",
                 extra: Callable[[dict[str, Any]], None] | None = None) -> list[Any]:
         """The records, whatever the shape: envelope(s) with a list at one of `paths` (or one
