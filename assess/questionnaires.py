@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ import yaml
 
 from .files import atomic_write
 from .paths import data_dir
+
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when libyaml is there
 
 TYPES = ("single", "multiple", "scale", "number", "duration", "text")
 LANGS = ("en", "fr")
@@ -430,12 +432,20 @@ def parse(data: dict[str, Any], file: str) -> Questionnaire:
 
 
 def load(name: str) -> Questionnaire:
+    """A questionnaire by name or path, parsed once per version of its file (read-only)."""
     path = questionnaire_path(name)
+    stat = path.stat()
+    return _load(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _load(path: str, _mtime_ns: int, _size: int) -> Questionnaire:
+    file = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=SafeLoader)
     except yaml.YAMLError as exc:
-        raise QuestionnaireError(f"{path.name}: not valid YAML ({exc})") from None
-    return parse(data, path.name)
+        raise QuestionnaireError(f"{file.name}: not valid YAML ({exc})") from None
+    return parse(data, file.name)
 
 
 # --- the interview script ---------------------------------------------------------------------
