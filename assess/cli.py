@@ -286,7 +286,8 @@ def format_metrics(m: dict) -> str:
         f"{dq['timeline_out_of_order']} with times out of order",
     ]
     out += [f"  out of order: {p['key']}: {p['issue']}" for p in dq["timeline_problems"][:20]]
-    out.append(f"Maturity: {m['maturity']['level']}")
+    out.append(f"Maturity: {m['maturity']['level']} (the incident record; the headline is the lower "
+               "of this and the interview's practices, docs/questionnaires.md)")
     out += [f"  - {r}" for r in m["maturity"]["reasons"]]
     return "\n".join(out)
 
