@@ -37,6 +37,12 @@ from .incidents import timeline_problems
 from .paths import data_dir
 
 TITLE_SIMILARITY = 0.82
+# Title clustering's bounds (a hostile or careless export must not make the analysis quadratic):
+# titles are compared on their first TITLE_COMPARE_CHARS normalised characters, and a title is
+# compared with at most TITLE_CLUSTERS_MAX clusters (those formed first: root-cause classes, then
+# title clusters in start order); past that, an unmatched title is a class of its own.
+TITLE_COMPARE_CHARS = 200
+TITLE_CLUSTERS_MAX = 1000
 MAJOR = ("SEV1", "SEV2")
 DURATIONS = {  # column -> (from, to)
     "ttd": ("impact_start", "detected"),
@@ -115,7 +121,8 @@ def incident_classes(df: pd.DataFrame) -> pd.Series:
     class whose titles its own most resembles (normalised titles, similarity at least
     TITLE_SIMILARITY by rapidfuzz's ratio, root-cause classes before title clusters, ties to the
     earliest), so one postmortem's root cause labels the whole family. Work is per distinct
-    normalised title, not per incident, so a million incidents cost what their titles cost.
+    normalised title, not per incident, so a million incidents cost what their titles cost; it is
+    bounded by TITLE_COMPARE_CHARS and TITLE_CLUSTERS_MAX (near-linear in the distinct titles).
     """
     from rapidfuzz import fuzz, process
 
@@ -131,19 +138,20 @@ def incident_classes(df: pd.DataFrame) -> pd.Series:
     for norm, label in zip(norms[has_rc], labels[has_rc], strict=True):
         if norm not in seen:
             seen[norm] = label
-            rep_norms.append(norm)
-            rep_labels.append(label)
+            if len(rep_norms) < TITLE_CLUSTERS_MAX:
+                rep_norms.append(norm[:TITLE_COMPARE_CHARS])
+                rep_labels.append(label)
     pending = ~has_rc
     first_title = titles[pending].groupby(norms[pending], sort=False).first()
     for norm, title in first_title.items():
         if norm in seen:
             continue
-        match = process.extractOne(norm, rep_norms, scorer=fuzz.ratio,
+        match = process.extractOne(norm[:TITLE_COMPARE_CHARS], rep_norms, scorer=fuzz.ratio,
                                    score_cutoff=TITLE_SIMILARITY * 100) if rep_norms else None
         label = rep_labels[match[2]] if match else f"similar to: {title}"
         seen[norm] = label
-        if not match:
-            rep_norms.append(norm)
+        if not match and len(rep_norms) < TITLE_CLUSTERS_MAX:
+            rep_norms.append(norm[:TITLE_COMPARE_CHARS])
             rep_labels.append(label)
     labels[pending] = norms[pending].map(seen)
     return labels.astype("string")
