@@ -63,26 +63,32 @@ def availability_by_month(m: dict[str, Any], primary: str = "#1F3A5F",
 
 
 def error_budget(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure:
-    """Error budget consumed per month (100% = the whole month's budget)."""
+    """Error budget consumed per month, in times the month's budget (1x = all of it), as the
+    overall figure is stated."""
     rows = m["availability_by_month"]
     months = [r["month"] + (" *" if r["partial"] else "") for r in rows]
-    consumed = [round((r["budget_consumed"] or 0) * 100) for r in rows]
-    colors = ["#B42318" if c > 100 else primary for c in consumed]
+    consumed = [round(r["budget_consumed"] or 0, 1) for r in rows]
+    colors = ["#B42318" if c > 1 else primary for c in consumed]
     fig = go.Figure(go.Bar(x=months, y=consumed, marker_color=colors, name="Budget consumed",
-                           text=[f"{c}%" for c in consumed], textposition="outside"))
-    fig.add_hline(y=100, line_dash="dash", line_color="#666666")
-    fig.update_yaxes(ticksuffix="%", rangemode="tozero")
-    return _layout(fig, "Error budget consumed per month", primary)
+                           text=[f"{c:.1f}\u00d7" for c in consumed], textposition="outside"))
+    fig.add_hline(y=1, line_dash="dash", line_color="#666666")
+    fig.update_yaxes(ticksuffix="\u00d7", rangemode="tozero")
+    return _layout(fig, "Error budget consumed per month (times the budget)", primary)
 
 
-def mttr_trend(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure:
-    """Median MTTR per month, in minutes."""
+def mttr_trend(m: dict[str, Any], primary: str = "#1F3A5F", accent: str = "#E07A1F") -> go.Figure:
+    """Median time to resolve per month, from detection: SEV1-SEV2 (the headline) and all."""
     months = list(m["mttr_by_month"])
-    fig = go.Figure(go.Scatter(x=months, y=[m["mttr_by_month"][k] for k in months],
-                               mode="lines+markers+text", line={"color": primary, "width": 3},
-                               text=[f"{m['mttr_by_month'][k]:.0f}" for k in months],
-                               textposition="top center", name="Median time to resolve"))
-    top = max([v for v in m["mttr_by_month"].values() if v is not None], default=0)
+    major = (m.get("trends", {}).get("major_mttr_minutes") or {}).get("by_month", {})
+    series = [("All severities", [m["mttr_by_month"][k] for k in months], primary),
+              ("SEV1-SEV2", [major.get(k) for k in months], accent)]
+    fig = go.Figure()
+    for name, values, color in series:
+        fig.add_trace(go.Scatter(x=months, y=values, mode="lines+markers+text", name=name,
+                                 line={"color": color, "width": 3},
+                                 text=["" if v is None else f"{v:.0f}" for v in values],
+                                 textposition="top center"))
+    top = max([v for _, vs, _ in series for v in vs if v is not None], default=0)
     fig.update_yaxes(title_text="minutes", range=[0, top * 1.25 or 1])  # room for the labels
     return _layout(fig, "Median time to resolve per month, from detection", primary)
 
@@ -103,7 +109,7 @@ def report_figures(m: dict[str, Any], primary: str, accent: str) -> dict[str, go
         "incidents_per_week": incidents_per_week(m, primary),
         "availability": availability_by_month(m, primary, accent),
         "error_budget": error_budget(m, primary),
-        "mttr_trend": mttr_trend(m, primary),
+        "mttr_trend": mttr_trend(m, primary, accent),
         "detection": detection_sources(m, primary),
     }
 

@@ -256,7 +256,7 @@ def format_metrics(m: dict) -> str:
     for r in m["availability_by_month"]:
         out.append(f"  {r['month']}{'*' if r['partial'] else ' '} {r['availability']:.3%}  "
                    f"downtime {r['downtime_minutes']:.0f} min, budget "
-                   f"{r['error_budget_minutes']:.0f} min, consumed {r['budget_consumed']:.0%}"
+                   f"{r['error_budget_minutes']:.0f} min, consumed {r['budget_consumed']:.1f}x"
                    f"{'' if r['sla_met'] else '  SLA missed'}")
     a = m["availability"]
     for label, keys in (("left out, no end time", a["open_excluded"]),

@@ -13,9 +13,10 @@ from .risks import metric_value
 
 # (catalog path, path of the all-severity figure shown beside it, path of its stats block, trend)
 HEADLINES: tuple[tuple[str, str | None, str | None, str | None], ...] = (
-    ("availability.availability", None, None, "availability"),
+    ("availability.availability", "availability.full_outage_availability", None, "availability"),
     ("availability.budget_consumed", None, None, None),
-    ("headline.mttr_minutes.median", "mttr_minutes.median", "headline.mttr_minutes", "mttr_minutes"),
+    ("headline.mttr_minutes.median", "mttr_minutes.median", "headline.mttr_minutes",
+     "major_mttr_minutes"),
     ("headline.time_to_restore_minutes.median", "time_to_restore_minutes.median",
      "headline.time_to_restore_minutes", None),
     ("headline.mttd_minutes.median", "mttd_minutes.median", "headline.mttd_minutes", None),
@@ -47,17 +48,26 @@ def _basis(m: dict[str, Any], path: str, block: dict[str, Any] | None,
             text += _say("basis_missing", lang, n=block["missing"])
         if block["out_of_order"]:
             text += _say("basis_out_of_order", lang, n=block["out_of_order"])
+        if path.endswith("mttd_minutes.median"):
+            split = [_say("by_source", lang, source=_say("source_" + k, lang),
+                          value=fmt_value(v["median"], "minutes", lang), n=v["n"])
+                     for k, v in sorted(m.get("mttd_by_detection_source", {}).items()) if v["n"]]
+            if len(split) > 1:
+                text += _say("basis_by_source", lang, split=", ".join(split))
+        if path.startswith("change_failure_rate.recovery"):
+            ch = m["change_failure_rate"]
+            text += _say("basis_time_only", lang, n=ch["time_only"])
         return text, block["n"], block["incidents"]
     if path.startswith("availability."):
         a = m["availability"]
-        text = _say("basis_availability", lang, n=len(a["outage_incidents"]),
-                    s=a["impact_from_severity"])
+        text = _say("basis_availability", lang, n=a["counted_incidents"],
+                    r=round((a["impact_recorded_share"] or 0) * a["counted_incidents"]),
+                    d=a["start_from_detection"], e=a["end_from_resolution"])
         if a["open_excluded"]:
             text += _say("basis_open_excluded", lang, n=len(a["open_excluded"]))
         if a["carried_in"]:
             text += _say("basis_carried_in", lang, n=len(a["carried_in"]))
-        n = m["incident_count"]
-        return text, n, n
+        return text, a["counted_incidents"], None
     if path.startswith("customer_impact."):
         ci = m["customer_impact"]
         major = "major" in path
@@ -72,9 +82,15 @@ def _basis(m: dict[str, Any], path: str, block: dict[str, Any] | None,
         dq = m["data_quality"]
         return (_say("basis_window", lang, n=dq["in_window"], before=dq["before_window"],
                      after=dq["after_window"]), dq["in_window"], dq["in_window"])
+    if path == "change_failure_rate.deploys_per_week":
+        ch = m["change_failure_rate"]
+        return (_say("basis_frequency", lang, d=ch["deploys"], k=ch["services_deployed"],
+                     p=fmt_value(ch["deploys_per_week_per_service"], "number", lang)),
+                ch["deploys"], ch["deploys"] or None)
     if path.startswith("change_failure_rate."):
         ch = m["change_failure_rate"]
-        return (_say("basis_deploys", lang, d=ch["deploys"], r=ch["remediated_deploys"]),
+        return (_say("basis_deploys", lang, d=ch["deploys"], r=ch["remediated_deploys"],
+                     o=fmt_value(ch["outcome_failure_rate"], "pct1", lang)),
                 ch["deploys"], ch["deploys"] or None)
     if path.startswith("postmortems."):
         n = m["postmortems"]["major_incidents"]
@@ -83,6 +99,7 @@ def _basis(m: dict[str, Any], path: str, block: dict[str, Any] | None,
 
 
 TREND_UNITS = {"downtime_minutes": "minutes", "availability": "pct2", "mttr_minutes": "minutes",
+               "major_mttr_minutes": "minutes",
                "customer_reported_share": "pct", "incidents_per_30_days": "number",
                "major_incidents_per_30_days": "number"}
 
@@ -95,11 +112,13 @@ def _trend(m: dict[str, Any], key: str | None, lang: str) -> dict[str, Any] | No
     if tr["first"] is None or tr["last"] is None:
         return {"direction": "not measurable", "text": _say("trend_none", lang)}
     unit = TREND_UNITS[key]
-    return {"direction": tr["direction"],
-            "text": _say("trend_" + tr["direction"], lang, what=_say("what_" + key, lang),
-                         first=fmt_value(tr["first"], unit, lang),
-                         last=fmt_value(tr["last"], unit, lang), m0=tr["first_month"],
-                         m1=tr["last_month"])}
+    text = _say("trend_" + tr["direction"], lang, what=_say("what_" + key, lang),
+                first=fmt_value(tr["first"], unit, lang), last=fmt_value(tr["last"], unit, lang),
+                m0=tr["first_month"], m1=tr["last_month"])
+    if tr.get("worst_month") not in (None, tr["first_month"], tr["last_month"]):
+        text += _say("trend_worst", lang, value=fmt_value(tr["worst"], unit, lang),
+                     month=tr["worst_month"])
+    return {"direction": tr["direction"], "text": text}
 
 
 def figures(m: dict[str, Any], lang: str = "en") -> list[dict[str, Any]]:
@@ -115,6 +134,8 @@ def figures(m: dict[str, Any], lang: str = "en") -> list[dict[str, Any]]:
         basis, n, of = _basis(m, path, block, lang)
         if block is not None:
             g = block["grade"]
+        elif path.startswith("availability."):
+            g = m["availability"]["grade"]
         else:
             g = grade(n, (n / of) if of else None) if value is not None else None
         interval = None
@@ -132,13 +153,13 @@ def figures(m: dict[str, Any], lang: str = "en") -> list[dict[str, Any]]:
         }
         if beside is not None:
             other = cat[beside]
-            row["beside"] = _say("beside", lang, value=fmt_value(metric_value(m, beside),
-                                                              other["unit"], lang))
+            phrase = "beside_full_outage" if beside.endswith("full_outage_availability") else "beside"
+            row["beside"] = _say(phrase, lang, value=fmt_value(metric_value(m, beside),
+                                                            other["unit"], lang))
         if path in BENCHMARK_OF:
             b = m["benchmarks"][BENCHMARK_OF[path]]
             if b["level"]:
                 row["benchmark"] = _say("benchmark", lang, level=b[lang],
-                                        name=_say("level_" + b["level"], lang),
                                         year=m["benchmarks"]["year"])
         rows.append(row)
     return rows

@@ -65,11 +65,13 @@ def fmt_date(value: Any, lang: str = "en", short: bool = False) -> str:
 
 
 def fmt_value(value: Any, unit: str, lang: str = "en") -> str:
-    """A metric value in its unit (pct, pct2, minutes, count, number, times)."""
+    """A metric value in its unit (pct, pct1, pct2, minutes, count, number, times)."""
     if value is None:
         return "n/a"
     if unit == "pct":
         return fmt_pct(value, 0, lang)
+    if unit == "pct1":
+        return fmt_pct(value, 1, lang)
     if unit == "pct2":
         return fmt_pct(value, 2, lang)
     if unit == "minutes":

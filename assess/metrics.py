@@ -130,12 +130,18 @@ def stats(values: pd.Series, incidents: int | None = None) -> dict[str, Any]:
     if n == 0:
         return {"median": None, "p90": None, "mean": None, "max": None, "interval": None, **basis}
     v = np.sort(v)
+    interval = median_interval(v)
+    # a median whose interval spans a wide range is no better than C, whatever its n
+    spread = rules().get("max_interval_spread")
+    if spread and basis["grade"] in ("A", "B") and interval and \
+            interval[1] > spread * max(interval[0], 1.0):
+        basis["grade"] = "C"
     return {
         "median": round(float(np.median(v)), 1),
         "p90": round(float(np.percentile(v, 90)), 1),
         "mean": round(float(v.mean()), 1),
         "max": round(float(v[-1]), 1),
-        "interval": median_interval(v),
+        "interval": interval,
         **basis,
     }
 
@@ -221,8 +227,10 @@ def availability(table: pd.DataFrame, s: Settings) -> tuple[list[dict[str, Any]]
         })
     total_minutes = (s.end - s.start).total_seconds() / 60.0
     total_down = merged_downtime(intervals, s.start, s.end)
+    full_down = merged_downtime(intervals[intervals["weight"] >= 1.0], s.start, s.end)
     counted_mask = _counted(table, s)
     counted = table[counted_mask]
+    recorded = int(counted["impact_basis"].eq("source").sum())
     weighted = table[(table["outage_weight"] > 0) & (table["in_window"] | counted_mask)]
     overall = {
         "sla_target": round(s.sla_target, 6),
@@ -241,6 +249,15 @@ def availability(table: pd.DataFrame, s: Settings) -> tuple[list[dict[str, Any]]
         "impact_from_severity": int(weighted["impact_basis"].eq("severity").sum()),
         "impact_by_severity": dict(s.impact_by_severity),
         "partial_outage_weight": s.partial_outage_weight,
+        # full outages alone, unweighted: the figure an investor reads as uptime
+        "full_outage_downtime_minutes": round(full_down, 1),
+        "full_outage_availability": round(1.0 - full_down / total_minutes, 6),
+        # how much of the figure rests on recorded facts rather than the rules' assumptions
+        "counted_incidents": int(len(counted)),
+        "impact_recorded_share": share(recorded, len(counted)),
+        "start_from_detection": int(counted["start_fallback"].sum()),
+        "end_from_resolution": int((counted["mitigated"].isna() & counted["resolved"].notna()).sum()),
+        "grade": grade(len(counted), share(recorded, len(counted))),
     }
     return rows, overall
 
@@ -334,6 +351,11 @@ def change_failure(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> dict
         "remediated_deploys": int(remediated.sum()),
         "friday_after_16h": friday_late,
         "change_failure_rate": share(int(remediated.sum()), n_dep),
+        # the deploy log's own outcomes alone (rolled back or failed), without incident matches
+        "outcome_failure_rate": share(int((rolled_back | failed).sum()), n_dep),
+        "services_deployed": int(deps["service"].nunique()),
+        "deploys_per_week_per_service": round(
+            float(deps.groupby("service").size().median()) / weeks, 1) if n_dep and weeks else None,
         "grade": grade(n_dep, 1.0 if n_dep else None),
         "recovery_minutes": stats(related["ttr"], len(related)),
     }
@@ -387,6 +409,8 @@ def trends(df: pd.DataFrame, avail_rows: list[dict[str, Any]], s: Settings) -> d
             else (0.0 if days[m] else None) for m in months},
         "mttr_minutes": {m: stats(groups[m]["ttr"])["median"] if m in groups else None
                          for m in months},
+        "major_mttr_minutes": {m: stats(groups[m].loc[groups[m]["major"], "ttr"])["median"]
+                               if m in groups else None for m in months},
         "customer_reported_share": {m: share(*_customer_share(groups[m])) if m in groups else None
                                     for m in months},
         "downtime_minutes": {r["month"]: r["downtime_minutes"] for r in avail_rows},
@@ -398,11 +422,15 @@ def trends(df: pd.DataFrame, avail_rows: list[dict[str, Any]], s: Settings) -> d
         known = [(m, v) for m, v in values.items() if v is not None]
         first = known[0] if known else (None, None)
         last = known[-1] if len(known) > 1 else (None, None)
+        better = "higher" if key == "availability" else "lower"
+        worst = (min if better == "higher" else max)(known, key=lambda kv: kv[1]) if known \
+            else (None, None)
         out[key] = {"by_month": values, "first_month": first[0], "last_month": last[0],
                     "first": first[1], "last": last[1],
                     "change": round(last[1] - first[1], 4) if last[1] is not None else None,
-                    "direction": _direction(first[1], last[1],
-                                            "higher" if key == "availability" else "lower")}
+                    "direction": _direction(first[1], last[1], better),
+                    # first and last alone can hide a bad month between them: name the worst
+                    "worst_month": worst[0], "worst": worst[1]}
     return out
 
 
@@ -619,6 +647,9 @@ def compute_from_table(table: pd.DataFrame, deploys: pd.DataFrame, actions: pd.D
     avail_rows, avail_overall = availability(table, s)
     df = table[table["in_window"]].reset_index(drop=True)
     durations = _duration_block(df)
+    # time to detect splits by who detected: one median over both describes neither
+    mttd_by_source = {str(k): stats(g, len(g)) for k, g in
+                      df["ttd"].groupby(df["detection_source"].fillna("unknown"))}
     # groups read only what they need: a group of the whole table copies every column
     spans = df[list(DURATION_KEYS.values())]
     by_month = [(str(m), g) for m, g in spans.groupby(df["month"])]
@@ -648,6 +679,7 @@ def compute_from_table(table: pd.DataFrame, deploys: pd.DataFrame, actions: pd.D
             "mitigated_from_resolved": 0,
         },
         **durations,
+        "mttd_by_detection_source": mttd_by_source,
         "headline": {
             "set": "SEV1-SEV2",
             "count": int(len(major)),

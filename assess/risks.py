@@ -37,7 +37,7 @@ from .metrics import catalog as metric_catalog
 from .paths import data_dir
 
 LANGS = ("en", "fr")
-UNITS = ("pct", "pct2", "minutes", "count", "number", "times")
+UNITS = ("pct", "pct1", "pct2", "minutes", "count", "number", "times")
 SELECTOR_LISTS = ("match", "service", "severity", "detection", "impact")
 SELECTOR_FLAGS = ("change_related", "recurring", "missing_postmortem", "missed_sla", "outage",
                   "out_of_hours")

@@ -523,6 +523,9 @@ def test_dora_levels_from_the_benchmark_file():
     assert m["change_failure_rate"]["deploys_per_week"] == 7.0
     assert b["deployment_frequency"]["level"] == "high"
     assert b["change_failure_rate"]["level"] == "elite"  # 0 of 90
+    # 8% sits between clusters: never labelled with a cluster name that reads backwards
+    m8 = dict(m, change_failure_rate={**m["change_failure_rate"], "change_failure_rate": 0.08})
+    assert metrics.benchmark_levels(m8)["change_failure_rate"]["level"] == "elite-medium"
     assert b["recovery_time"]["level"] is None  # no change-related incident: not measurable
 
 

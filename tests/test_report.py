@@ -104,7 +104,8 @@ def test_french_reports(reports, sample_analysis):
     mttr = round(m["mttr_minutes"]["median"])
     for phrase in ("Synthèse", "Réactif", "Les trois risques systémiques majeurs", "Audit flash",
                    "Feuille de route", "Annexe A : liste des incidents", avail,
-                   "Déploiements risqués sans retour arrière rapide", f"(MTTR, depuis la détection) de {mttr} min",
+                   "Déploiements risqués sans retour arrière rapide",
+                   f"(MTTR, depuis la détection) de {mttr} min",
                    "Chiffres et leur niveau de confiance", "toutes sévérités"):
         assert phrase in text, phrase
     assert "Executive summary" not in text and "median MTTR" not in text
