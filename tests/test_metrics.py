@@ -572,3 +572,48 @@ def test_timeline_problems_compare_with_the_latest_time_recorded_before():
         ["m", "detected", "mitigated", 60.0],
         ["m", "detected", "resolved", 15.0],
     ]
+
+
+def test_weighted_and_full_outage_availability_and_their_grade():
+    df = incidents(
+        # a full outage of 60 min, impact recorded by the source
+        {"severity": "SEV1", "impact": "outage", "detected": "2026-02-01T10:00Z",
+         "resolved": "2026-02-01T11:00Z"},
+        # a partial impact of 120 min assumed from the severity (no impact recorded)
+        {"severity": "SEV2", "detected": "2026-02-02T10:00Z", "resolved": "2026-02-02T12:00Z"},
+    )
+    a = compute(df)["availability"]
+    minutes = 90 * 1440
+    assert a["downtime_minutes"] == 120.0  # 60 + 120 x 0.5
+    assert a["full_outage_downtime_minutes"] == 60.0
+    assert a["full_outage_availability"] == round(1 - 60 / minutes, 6)
+    assert (a["counted_incidents"], a["impact_recorded_share"]) == (2, 0.5)
+    assert (a["start_from_detection"], a["end_from_resolution"]) == (2, 2)
+    assert a["grade"] == "D"  # two incidents
+
+
+def test_time_to_detect_by_who_detected_and_a_wide_interval_caps_the_grade():
+    rows = [{"detection_source": "alert", "impact_start": f"2026-02-{d:02d}T10:00Z",
+             "detected": f"2026-02-{d:02d}T10:04Z"} for d in range(1, 11)]
+    rows += [{"detection_source": "customer", "impact_start": f"2026-03-{d:02d}T10:00Z",
+              "detected": f"2026-03-{d:02d}T16:00Z"} for d in range(1, 11)]
+    m = compute(incidents(*rows))
+    by = m["mttd_by_detection_source"]
+    assert (by["alert"]["median"], by["customer"]["median"]) == (4.0, 360.0)
+    # 20 values, full coverage, but the median sits between two groups: 4 min .. 6 h
+    mttd = m["mttd_minutes"]
+    assert mttd["n"] == 20 and mttd["interval"] == [4.0, 360.0]
+    assert mttd["grade"] == "C"
+    assert by["alert"]["grade"] == "B"  # 10 values, tight: B
+
+
+def test_trend_names_the_worst_month_between_first_and_last():
+    rows = [{"severity": "SEV1", "detected": "2026-01-10T10:00Z", "resolved": "2026-01-10T11:00Z"},
+            {"severity": "SEV1", "detected": "2026-02-10T10:00Z", "resolved": "2026-02-10T20:00Z"},
+            {"severity": "SEV1", "detected": "2026-03-10T10:00Z", "resolved": "2026-03-10T10:30Z"}]
+    tr = compute(incidents(*rows))["trends"]
+    assert tr["availability"]["worst_month"] == "2026-02"
+    assert tr["major_mttr_minutes"]["by_month"] == {"2026-01": 60.0, "2026-02": 600.0,
+                                                    "2026-03": 30.0}
+    assert tr["major_mttr_minutes"]["direction"] == "improving"
+    assert tr["major_mttr_minutes"]["worst_month"] == "2026-02"
