@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from .files import atomic_write, folder_lock
+from .files import YamlLimitError, atomic_write, folder_lock, load_yaml
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 # Minutes to start mitigation, from the severity table of the source articles.
@@ -304,7 +304,9 @@ def load_engagement(root: str | Path) -> Engagement:
             f"{root}: not an engagement folder (no engagement.yaml; create one with `assess init`)"
         )
     try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        data = load_yaml(source)  # within limits: size, aliases that expand, foreign tags
+    except YamlLimitError as exc:
+        raise EngagementError(str(exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -376,7 +378,7 @@ def yaml_scalar(value: str) -> str:
 
 def read_settings(root: str | Path) -> dict[str, Any]:
     """engagement.yaml as a plain mapping (for editing)."""
-    data = yaml.safe_load((Path(root) / "engagement.yaml").read_text(encoding="utf-8"))
+    data = load_yaml(Path(root) / "engagement.yaml")
     return data if isinstance(data, dict) else {}
 
 

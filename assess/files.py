@@ -9,6 +9,9 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 LOCK = ".assess.lock"
 
@@ -38,3 +41,49 @@ def folder_lock(root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# --- YAML with limits ---------------------------------------------------------------------------
+
+YAML_MAX_BYTES = 2 * 1024 * 1024  # an engagement's YAML files (settings, manifest, answers, ...)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# the standard tags (YAML 1.1 core schema); anything else (!!python/object, !custom) is refused
+_STANDARD_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
+    "str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary", "omap", "pairs",
+    "set", "merge", "value"))
+
+
+class YamlLimitError(yaml.YAMLError):
+    """A YAML file refused before it is loaded: too large, an alias that expands, a foreign tag."""
+
+
+def check_yaml(text: str, where: str) -> None:
+    """Refuse what a safe loader would still let through at a cost: aliases of lists or mappings
+    (a few hundred bytes can expand to gigabytes) and tags other than YAML's standard ones (a
+    `!!python/object` is never executed by the safe loader, but nothing here may carry one)."""
+    collections: set[str] = set()
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        tag = getattr(event, "tag", None)
+        if tag and tag != "!" and tag not in _STANDARD_TAGS:
+            line = event.start_mark.line + 1
+            raise YamlLimitError(f"{where}: line {line}: the tag {tag!r} is not accepted "
+                                 "(plain YAML values only)")
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent) and event.anchor:
+            collections.add(event.anchor)
+        elif isinstance(event, yaml.AliasEvent) and event.anchor in collections:
+            line = event.start_mark.line + 1
+            raise YamlLimitError(f"{where}: line {line}: the alias *{event.anchor} repeats a list or "
+                                 "mapping; aliases that expand are not accepted (write the values out)")
+
+
+def load_yaml(path: Path, max_bytes: int = YAML_MAX_BYTES) -> Any:
+    """A YAML file of an engagement, parsed safely and within limits (check_yaml); YAMLError
+    (YamlLimitError for the limits) naming the file otherwise."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise YamlLimitError(f"{path}: {size / 2**20:.1f} MB; an engagement's YAML file is at most "
+                             f"{max_bytes / 2**20:g} MB")
+    text = path.read_text(encoding="utf-8")
+    check_yaml(text, str(path))
+    return yaml.load(text, Loader=_YAML_LOADER)

@@ -19,7 +19,7 @@ import yaml
 
 from . import importers
 from .engagement import Engagement, EngagementError
-from .files import atomic_write, folder_lock
+from .files import YAML_MAX_BYTES, YamlLimitError, atomic_write, folder_lock, load_yaml
 from .importers.base import ImportError_, Problem, ReadContext, sha256
 from .incidents import (
     ACTION_COLUMNS,
@@ -35,6 +35,7 @@ MANIFEST = "imports.yaml"
 POSTMORTEMS = "postmortems.yaml"
 COLUMN_MAPPINGS = "column_mappings.yaml"
 OPTION_KEYS = ("date_order", "service", "column_map", "timezone")
+MANIFEST_MAX_BYTES = 16 * 1024 * 1024  # tens of thousands of imports; other YAML files: YAML_MAX_BYTES
 # What a missing field costs the analysis, for the data-quality summary.
 CONSEQUENCE = {
     "severity": "per-severity figures and the mitigation SLA leave them out",
@@ -145,7 +146,7 @@ def read_column_mappings(engagement: Engagement) -> dict[str, dict[str, Any]]:
     path = engagement.path(COLUMN_MAPPINGS)
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path) or {}
     mappings = data.get("mappings", {}) if isinstance(data, dict) else None
     if not isinstance(mappings, dict):
         raise EngagementError(f"{path}: key 'mappings': expected a mapping of signature -> mapping")
@@ -165,7 +166,7 @@ def _save_column_mapping(engagement: Engagement, header: list[str], mapping: dic
     mappings[sig] = {"columns": list(header), "map": dict(mapping)}
     text = ("# Written by `assess import`: how generic CSV/XLSX files of each header shape map onto\n"
             "# the canonical incident fields. Edit a 'map' to change it for the next import.\n")
-    text += yaml.safe_dump({"mappings": mappings}, sort_keys=False, allow_unicode=True)
+    text += yaml.dump({"mappings": mappings}, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
     atomic_write(engagement.path(COLUMN_MAPPINGS), text)
 
 
@@ -197,8 +198,28 @@ def _choose_reader(engagement: Engagement, path: Path, fmt: str | None, options:
     return reader, header
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a folder of thousands of
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # exports rewrites the manifest each time
+def read_yaml(path: Path, max_bytes: int = YAML_MAX_BYTES) -> Any:
+    """One of the engagement's YAML files, within limits (files.load_yaml), errors as
+    EngagementError naming the file, the line and what is wrong."""
+    try:
+        return load_yaml(path, max_bytes)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        text = str(exc) if isinstance(exc, YamlLimitError) else f"{path}: not valid YAML{at}: {exc}"
+        raise EngagementError(text) from None
+    except UnicodeDecodeError:
+        raise EngagementError(f"{path}: expected UTF-8 text") from None
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml: a folder of thousands
+    """Never writes anchors and aliases (read_yaml refuses those that expand)."""  # of exports
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+_DUMPER = _Dumper
 _MANIFESTS: dict[Path, tuple[tuple[int, int, int], list[dict[str, Any]]]] = {}
 
 
@@ -210,7 +231,7 @@ def _manifest_entries(path: Path) -> Any:
     cached = _MANIFESTS.get(path)
     if cached and cached[0] == stamp:
         return {"imports": [dict(e) for e in cached[1]]}
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    data = read_yaml(path, MANIFEST_MAX_BYTES) or {}
     entries = data.get("imports") if isinstance(data, dict) else None
     if isinstance(entries, list) and all(isinstance(e, dict) for e in entries):
         _MANIFESTS[path] = (stamp, [dict(e) for e in entries])
@@ -542,7 +563,7 @@ def load_postmortems(engagement: Engagement) -> tuple[pd.DataFrame, pd.DataFrame
                   "customers_affected", *_PM_TIMES]
     if not path.is_file():
         return pd.DataFrame(columns=facts_cols), empty(ACTION_COLUMNS)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path) or {}
     items = data.get("postmortems") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise EngagementError(f"{path}: key 'postmortems': expected a list of postmortems")

@@ -6,9 +6,18 @@ downloads, backups, logos and the dependency floors that matter for security."""
 
 from __future__ import annotations
 
-import pandas as pd
+import html
+import io
+import zipfile
+from pathlib import Path
 
-from assess import enrich
+import pandas as pd
+import pytest
+
+from assess import enrich, store
+from assess.engagement import EngagementError, load_engagement
+
+from .webutil import Web, make_app, make_home
 
 # --- title clustering is bounded ----------------------------------------------------------------
 
@@ -77,3 +86,101 @@ def test_title_clustering_long_titles_equal_on_their_compared_part_are_one_class
     a, b = head + "in region one", head + "after the storage vendor patch went out"
     classes = enrich.incident_classes(_incidents([a, b, "login page blank"]))
     assert classes.iloc[0] == classes.iloc[1] != classes.iloc[2]
+
+
+# --- YAML parsed within limits; a failed folder import leaves nothing ------------------------------
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    make_home(tmp_path / "home")
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def app(home):
+    return make_app(home)
+
+
+@pytest.fixture
+def alice(app) -> Web:
+    w = Web(app)
+    assert w.login().status_code == 302
+    return w
+
+
+def _folders(app) -> set[str]:
+    root = app.extensions["assess"].engagements
+    return {p.name for p in root.iterdir()} if root.is_dir() else set()
+
+
+def _zip(folder: Path) -> io.BytesIO:
+    """The folder as a compressed zip (a padded YAML file stays a small upload)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                zf.write(p, Path(folder.name) / p.relative_to(folder))
+    buf.seek(0)
+    return buf
+
+
+def _import_refused(alice: Web, folder: Path, *expected: str) -> None:
+    before = _folders(alice.app)
+    r = alice.post("/engagements/import", {"archive": (_zip(folder), "engagement.zip")},
+                   content_type="multipart/form-data")
+    assert r.status_code == 302, r.data.decode()[:500]
+    page = html.unescape(alice.get("/engagements").data.decode())
+    assert "Nothing was imported" in page
+    for text in expected:
+        assert text in page, text
+    assert _folders(alice.app) == before  # no orphan folder on disk
+
+
+BOMB = ('a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n'
+        'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n')
+
+
+def test_an_alias_bomb_in_an_answers_file_is_refused(alice, sample_copy):
+    path = sample_copy / "answers" / "self" / "engineer.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(BOMB + text.replace("answers:\n", "answers:\n  oncall.load: {value: *e}\n", 1),
+                    encoding="utf-8")
+    _import_refused(alice, sample_copy, "engineer.yaml: line 2", "aliases that expand")
+
+
+def test_an_oversized_engagement_yaml_is_refused(alice, sample_copy):
+    path = sample_copy / "engagement.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + ("# padding\n" * 300_000), encoding="utf-8")
+    _import_refused(alice, sample_copy, "engagement.yaml", "at most 2 MB")
+    with pytest.raises(EngagementError, match="at most 2 MB"):
+        load_engagement(sample_copy)
+
+
+@pytest.mark.parametrize("name", ["overrides.yaml", "postmortems.yaml", "answers/intake.yaml"])
+def test_a_python_tag_in_any_yaml_is_refused_by_name(alice, sample_copy, name):
+    path = sample_copy / name
+    path.write_text(path.read_text(encoding="utf-8") + "\nx: !!python/object:os.system {}\n",
+                    encoding="utf-8")
+    _import_refused(alice, sample_copy, name, "python/object", "is not accepted")
+
+
+def test_a_python_tag_in_a_folder_on_disk_is_a_clear_error(sample_copy):
+    (sample_copy / "postmortems.yaml").write_text("postmortems: !!python/object:os.system {}\n")
+    with pytest.raises(EngagementError, match=r"postmortems.yaml: line 1: the tag"):
+        store.load(load_engagement(sample_copy))
+
+
+def test_answer_values_are_validated_on_import(alice, sample_copy):
+    path = sample_copy / "answers" / "intake.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("oncall.people_in_rotation: {value: 8,",
+                                 "oncall.people_in_rotation: {value: [1, 2, {x: 3}],", 1),
+                    encoding="utf-8")
+    _import_refused(alice, sample_copy, "answers/intake.yaml: question 'oncall.people_in_rotation'")
+
+
+def test_an_unreadable_answers_file_leaves_no_orphan_folder(alice, sample_copy):
+    (sample_copy / "answers" / "self" / "founder.yaml").write_text("answers: 5\n")
+    _import_refused(alice, sample_copy, "founder.yaml")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 from zoneinfo import available_timezones
@@ -142,14 +143,19 @@ def import_zip():
         flash("Choose a .zip of an engagement folder.", "error")
         return redirect(url_for("engagements.index"))
     with tempfile.TemporaryDirectory() as tmp:
+        folder_name = None
         try:
             folder = unpack_zip(form.archive.data.stream, Path(tmp))
             with write() as s:
                 row = import_folder(ws(), s, current_user().id, folder)
-                eid = row.id
+                eid, folder_name = row.id, row.folder
         except EngagementError as exc:
             flash(f"Nothing was imported: {exc}", "error")
             return redirect(url_for("engagements.index"))
+        except BaseException:  # the transaction failed after the copy: no folder without its row
+            if folder_name:
+                shutil.rmtree(ws().engagements / folder_name, ignore_errors=True)
+            raise
     flash("Engagement imported with its exports and answers.")
     return redirect(url_for("dashboard.overview", eid=eid))
 

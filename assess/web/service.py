@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import analysis, questionnaires
 from ..engagement import EngagementError, init_engagement, load_engagement, save_settings
-from ..files import LOCK
+from ..files import LOCK, load_yaml
 from .db import Answer, Database, EngagementRow, ReportJob, Respondent, upsert_answer, utcnow
 
 ZIP_MAX_FILES = 2000
@@ -93,16 +94,82 @@ def create_engagement(ws: Workspace, s: Session, owner_id: int, client: str, con
     return row
 
 
+def _plain_value(value: Any) -> Any:
+    """An answer to a question the questionnaire no longer has (an older version): kept as it is
+    when it is a plain value of a plausible size, else ValueError."""
+    from .interview import MAX_TEXT
+
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str) and len(value) <= MAX_TEXT:
+        return value
+    if (isinstance(value, list) and len(value) <= 100
+            and all(isinstance(v, str) and len(v) <= 200 for v in value)):
+        return value
+    raise ValueError("expected a number, a text of at most 5000 characters or a short list of options")
+
+
+def check_folder(source: Path) -> list[questionnaires.AnswerSet]:
+    """Refuse an engagement folder from outside before anything is copied: every YAML file within
+    the limits (size, aliases that expand, foreign tags: files.load_yaml) and every answer a value
+    its question accepts. Returns its answer sets."""
+    from .interview import MAX_NOTE, coerce, questionnaire
+
+    for path in sorted(source.rglob("*")):
+        if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
+            try:
+                load_yaml(path)
+            except yaml.YAMLError as exc:
+                raise EngagementError(str(exc).replace(str(source) + "/", "")) from None
+            except UnicodeDecodeError:
+                raise EngagementError(f"{path.relative_to(source)}: expected UTF-8 text") from None
+    try:
+        sets = questionnaires.engagement_answers(source)
+    except questionnaires.QuestionnaireError as exc:
+        raise EngagementError(str(exc).replace(str(source) + "/", "")) from None
+    for a in sets:
+        where = f"answers/{'self/' if a.questionnaire != 'intake' else ''}{a.file}"
+        if len(a.name) > 200 or len(a.role) > 100:
+            raise EngagementError(f"{where}: key 'respondent': a name of at most 200 characters and "
+                                  "a role of at most 100 are expected")
+        try:
+            qn = questionnaire("intake" if a.questionnaire == "intake" else "self_assessment")
+        except Exception as exc:  # the questionnaire itself is ours: say which one failed
+            raise EngagementError(f"{where}: {exc}") from None
+        for qid, entry in a.answers.items():
+            q = qn.questions.get(qid)
+            try:
+                entry["value"] = (coerce(q, entry.get("value")) if q is not None
+                                  else _plain_value(entry.get("value")))
+            except (ValueError, TypeError) as exc:
+                raise EngagementError(f"{where}: question {qid!r}: {exc}") from None
+            note = entry.get("note")
+            if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
+                raise EngagementError(f"{where}: question {qid!r}: the note must be text of at most "
+                                      f"{MAX_NOTE} characters")
+    return sets
+
+
 def import_folder(ws: Workspace, s: Session, owner_id: int, source: Path) -> EngagementRow:
-    """Copy an engagement folder in, and its answer files into the database."""
+    """Copy an engagement folder in, and its answer files into the database. Nothing is left on
+    disk when it fails (the caller removes the folder if the transaction fails later)."""
     engagement = load_engagement(source)  # refuse anything that does not load
+    sets = check_folder(source)
     name = ws.new_folder(engagement.client)
     root = ws.engagements / name
     shutil.copytree(source, root)
+    try:
+        return _import_rows(s, owner_id, engagement, name, sets)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+
+
+def _import_rows(s: Session, owner_id: int, engagement, name: str,
+                 sets: list[questionnaires.AnswerSet]) -> EngagementRow:
     row = EngagementRow(owner_id=owner_id, client=engagement.client, folder=name)
     s.add(row)
     s.flush()
-    sets = questionnaires.engagement_answers(root)
     if not any(a.questionnaire == "intake" for a in sets):
         s.add(Respondent(engagement_id=row.id, questionnaire="intake", name=engagement.consultant,
                          role="consultant", language=engagement.language, slug="intake"))
