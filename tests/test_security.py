@@ -16,6 +16,7 @@ import pytest
 
 from assess import enrich, store
 from assess.engagement import EngagementError, load_engagement
+from assess.importers.base import ImportError_
 
 from .webutil import Web, make_app, make_home
 
@@ -184,3 +185,118 @@ def test_answer_values_are_validated_on_import(alice, sample_copy):
 def test_an_unreadable_answers_file_leaves_no_orphan_folder(alice, sample_copy):
     (sample_copy / "answers" / "self" / "founder.yaml").write_text("answers: 5\n")
     _import_refused(alice, sample_copy, "founder.yaml")
+
+
+# --- imports: bad files are clear errors, never 500s ---------------------------------------------
+
+
+@pytest.fixture
+def acme(engagement_dir):
+    return load_engagement(engagement_dir)
+
+
+def _workbook(path: Path, rows: int = 2) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.append(["title", "detected"])
+    for i in range(rows):
+        sheet.append([f"Outage {i}", f"2026-03-{1 + i % 28:02d}T10:00:00Z"])
+    wb.save(path)
+    return path
+
+
+def _rewrite_sheet(path: Path, transform) -> Path:
+    """The workbook with its first sheet's XML passed through transform(text)."""
+    out = path.with_name("hostile-" + path.name)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = transform(data.decode("utf-8")).encode("utf-8")
+            dst.writestr(info, data)
+    return out
+
+
+def _with_doctype(doctype: str, entity: str):
+    """Declare entities before the sheet's root and use one as cell A2's text."""
+    def transform(text: str) -> str:
+        assert "<t>Outage 0</t>" in text
+        text = text.replace("<t>Outage 0</t>", f"<t>{entity}</t>", 1)
+        if text.startswith("<?xml"):
+            head, rest = text.split("?>", 1)
+            return f"{head}?>{doctype}{rest}"
+        return doctype + text
+    return transform
+
+
+XXE = '<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+LAUGHS = ('<!DOCTYPE worksheet [<!ENTITY a "lollollollollollollollollollol">'
+          + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefgh", "bcdefghi",
+                                                                           strict=True))
+          + "]>")
+
+
+@pytest.mark.parametrize("doctype,entity", [(XXE, "&xxe;"), (LAUGHS, "&i;")], ids=["xxe", "laughs"])
+def test_xlsx_with_entities_is_refused(acme, tmp_path, doctype, entity):
+    """The entity is used in the sheet's XML, which is parsed through defusedxml."""
+    hostile = _rewrite_sheet(_workbook(tmp_path / "book.xlsx"), _with_doctype(doctype, entity))
+    with pytest.raises(ImportError_, match="entities or a DTD"):
+        store.preview_file(acme, hostile, "generic-xlsx", {})
+
+
+def test_xlsx_rows_are_capped(acme, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSESS_MAX_ROWS", "30")
+    report, frame = store.preview_file(acme, _workbook(tmp_path / "ok.xlsx", rows=30), "generic-xlsx", {})
+    assert len(frame) == 30
+    with pytest.raises(ImportError_, match=r"more than 30 rows; one import reads at most 30"):
+        store.preview_file(acme, _workbook(tmp_path / "big.xlsx", rows=31), "generic-xlsx", {})
+    monkeypatch.setenv("ASSESS_MAX_ROWS", "lots")
+    with pytest.raises(ImportError_, match="ASSESS_MAX_ROWS"):
+        store.preview_file(acme, _workbook(tmp_path / "ok.xlsx", rows=1), "generic-xlsx", {})
+
+
+def test_the_default_row_cap_is_documented():
+    from assess.importers.generic import MAX_ROWS
+
+    doc = (Path(__file__).parent.parent / "docs" / "import-formats.md").read_text(encoding="utf-8")
+    assert "ASSESS_MAX_ROWS" in doc and f"{MAX_ROWS:,}" in doc
+
+
+@pytest.mark.parametrize("name,data,expected", [
+    ("binary.csv", bytes(range(256)) * 8, "binary content"),
+    ("sjis.csv", "タイトル,検出\n障害,2026-03-01T10:00:00Z\n".encode("shift_jis"), "save it as UTF-8"),
+    ("utf16.csv", "title,detected\nDown,2026-03-01T10:00:00Z\n".encode("utf-16-le"),
+     "UTF-16 text without a byte-order mark"),
+])
+def test_generic_csv_on_undecodable_files_is_a_clear_error(acme, tmp_path, name, data, expected):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ImportError_, match=expected):
+        store.preview_file(acme, path, "generic-csv", {})
+
+
+def test_words_that_look_empty_are_text(acme, tmp_path):
+    """'None', 'null', 'N/A', '-' and '?' are titles like any other in a generic CSV; a time
+    written 'N/A' is a rejected cell, never a silent blank."""
+    path = tmp_path / "incidents.csv"
+    rows = ["id,title,detected,resolved"]
+    rows += [f"{i},{t},2026-03-0{i}T10:00:00Z,2026-03-0{i}T11:00:00Z"
+             for i, t in enumerate(["None", "null", "N/A", "-", "?"], start=1)]
+    rows.append("6,Disk full,2026-03-06T10:00:00Z,N/A")
+    path.write_text("\n".join(rows) + "\n")
+    report, frame = store.preview_file(acme, path, "generic-csv", {})
+    assert sorted(frame["title"]) == sorted(["None", "null", "N/A", "-", "?"])
+    assert [p.row for p in report.rejected] == [7] and "resolved" in str(report.rejected[0])
+
+
+def test_servicenow_question_mark_stays_empty(acme, tmp_path):
+    path = tmp_path / "sn.csv"
+    path.write_text("number,short_description,opened_at,resolved_at,priority\n"
+                    "INC001,?,2026-03-01 10:00:00,?,1 - Critical\n"
+                    "INC002,None,2026-03-02 10:00:00,2026-03-02 11:00:00,?\n")
+    _report, frame = store.preview_file(acme, path, "servicenow-csv", {})
+    by_id = frame.set_index("external_id")
+    assert pd.isna(by_id.loc["INC001", "resolved"])
+    assert by_id.loc["INC002", "title"] == "None"

@@ -111,6 +111,11 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8"), "UTF-8 with BOM"
     if b"\x00" in data[:4096]:
+        head = data[:4096]
+        if len(head) >= 8 and (head[1::2].count(0) > 0.9 * (len(head) // 2)
+                               or head[0::2].count(0) > 0.9 * (len(head) // 2)):
+            raise ImportError_(f"{name}: UTF-16 text without a byte-order mark; save it as UTF-8 "
+                               "(or UTF-16 with BOM) and import it again")
         raise ImportError_(f"{name}: binary content, not a text export (a NUL byte near the start)")
     try:
         return data.decode("utf-8"), "UTF-8"
@@ -120,7 +125,8 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
         return data.decode("cp1252"), "Windows-1252 (cp1252)"
     except UnicodeDecodeError as exc:
         raise ImportError_(
-            f"{name}: not UTF-8, UTF-16 or Windows-1252 text (undecodable byte at {exc.start})"
+            f"{name}: not UTF-8, UTF-16 or Windows-1252 text (undecodable byte at {exc.start}); "
+            "save it as UTF-8 (a Shift-JIS or other legacy encoding is not guessed)"
         ) from None
 
 
@@ -331,8 +337,11 @@ def date_parser(values, ctx: ReadContext, where: str):
     return parse, f"a date such as {sample}", f"Dates read as {word}, decided from the whole file."
 
 
-def is_blank(value: str | None) -> bool:
-    return value is None or value.strip() in ("", "?", "-", "null", "NULL", "None", "N/A", "n/a")
+def is_blank(value: str | None, markers: tuple[str, ...] = ("",)) -> bool:
+    """An empty cell: nothing but spaces, or one of the source's documented empty markers (only
+    ServiceNow documents one, '?'). 'None', 'null', 'N/A', '-' are text like any other: a title
+    'None' is a title, and a time 'N/A' is a rejected cell, never a silent blank."""
+    return value is None or value.strip() in markers
 
 
 _HAS_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2}|\b(UTC|GMT))\s*$", re.I)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-BLANKS = ["", "?", "-", "null", "NULL", "None", "N/A", "n/a"]
+BLANKS = [""]  # an empty cell; 'None', 'N/A', '-' are text (base.is_blank)
 FAST_PATH_BYTES = 512 * 1024  # below this the row reader is as fast and simpler
 
 

@@ -136,7 +136,8 @@ class FireHydrantCsv:
             raise ImportError_(f"{path.name}: not a FireHydrant CSV: no column 'started_at' "
                                "or 'started'")
         rows, problems = [], []
-        for line, rec in csv_rows(path, header, records, ctx, problems):
+        # FireHydrant's exporter (json-2-csv) writes a null field as 'null'
+        for line, rec in csv_rows(path, header, records, ctx, problems, blanks=("", "null")):
             ext_id = rec.text("id") or rec.text("incident_id") or rec.text("number", required=True)
             times = {}
             for milestone, column in MILESTONES.items():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -28,7 +29,6 @@ from .base import (
     check_size,
     csv_records,
     date_parser,
-    head_text,
     read_text,
     zone_note,
 )
@@ -63,6 +63,17 @@ TIMES = ("impact_start", "detected", "acknowledged", "mitigation_started", "miti
          "postmortem_at")
 MAX_UNZIPPED = 500 * 1024 * 1024
 MAX_RATIO = 100
+MAX_ROWS = 200_000  # rows of one XLSX import; ASSESS_MAX_ROWS changes it (docs/import-formats.md)
+
+
+def max_rows() -> int:
+    """The row cap of one XLSX import: ASSESS_MAX_ROWS when set, else MAX_ROWS."""
+    text = os.environ.get("ASSESS_MAX_ROWS", "").strip()
+    if not text:
+        return MAX_ROWS
+    if not text.isdigit() or int(text) < 1:
+        raise ImportError_(f"ASSESS_MAX_ROWS={text!r}: expected a whole number of rows, e.g. 500000")
+    return int(text)
 
 
 def _norm(name: str) -> str:
@@ -100,6 +111,8 @@ def resolve_mapping(header: list[str], given: dict[str, str]) -> dict[str, str]:
                 mapping[fld] = col
                 used.add(col)
                 break
+    if not any(header):
+        raise ImportError_("the first line holds no column names")
     if "title" not in mapping or not ({"detected", "impact_start"} & set(mapping)):
         need = [f for f in ("title", "detected") if f not in mapping]
         raise ImportError_(
@@ -125,33 +138,64 @@ def check_zip(path: Path) -> None:
 
 
 def xlsx_rows(path: Path, header_only: bool = False) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and (Excel row number, cells as text) of the first sheet; no rows if header_only."""
+    """Header and (Excel row number, cells as text) of the first sheet; no rows if header_only.
+
+    Streamed (openpyxl's read-only mode, its XML parsed through defusedxml: entities and DTDs
+    are refused) and capped at max_rows() rows, so a workbook costs what its rows cost up to the
+    cap and no more."""
     check_size(path)
     check_zip(path)
     import openpyxl
+    from openpyxl.xml import DEFUSEDXML
 
+    if not DEFUSEDXML:  # a dependency: never read a workbook without it
+        raise ImportError_(f"{path.name}: XLSX reading needs the defusedxml package (pip install "
+                           "defusedxml)")
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
-        raise ImportError_(f"{path.name}: not a readable XLSX workbook ({exc})") from None
+        raise ImportError_(f"{path.name}: not a readable XLSX workbook ({_xml_problem(exc)})") from None
+    limit = max_rows()
     try:
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         header_row = next(rows, None)
         if header_row is None:
             raise ImportError_(f"{path.name}: the first sheet is empty")
-        header = [("" if v is None else str(v)).strip() for v in header_row]
+        header = [("" if v is None else str(v)).strip() for v in header_row[:16384]]
         while header and not header[-1]:
             header.pop()
         records = []
+        if not header_only:
+            rows = ws.iter_rows(min_row=2, max_col=max(len(header), 1), values_only=True)
         for n, values in enumerate(() if header_only else rows, start=2):
+            if n - 1 > limit:
+                raise ImportError_(
+                    f"{path.name}: more than {limit:,} rows; one import reads at most {limit:,} "
+                    "(export a shorter period, split the file, or raise ASSESS_MAX_ROWS)")
             cells = [_cell_text(v) for v in values[:len(header)]]
             cells += [""] * (len(header) - len(cells))
             if any(c.strip() for c in cells):
                 records.append((n, cells))
         return header, records
+    except ImportError_:
+        raise
+    except Exception as exc:  # a sheet's XML is parsed while rows are read
+        raise ImportError_(f"{path.name}: not a readable XLSX workbook ({_xml_problem(exc)})") from None
     finally:
         wb.close()
+
+
+def _xml_problem(exc: Exception) -> str:
+    """An XML refusal in words (defusedxml's exceptions name the construct)."""
+    from defusedxml import DefusedXmlException
+
+    cause: BaseException | None = exc
+    while cause is not None:  # openpyxl wraps the parser's error in its own
+        if isinstance(cause, DefusedXmlException):
+            return "its XML declares entities or a DTD, which a workbook never needs: refused"
+        cause = cause.__cause__ or cause.__context__
+    return str(exc).split("\n", 1)[0] or type(exc).__name__
 
 
 def _cell_text(value: Any) -> str:
@@ -181,9 +225,12 @@ class GenericTable:
         """The column names only (the first row), to choose a mapping before reading the file."""
         if self.xlsx:
             return xlsx_rows(path, header_only=True)[0]
-        check_size(path)
-        first = head_text(path).split("\n", 1)[0]
-        return csv_records(first + "\n", path.name)[0]
+        text, _encoding = read_text(path)  # an undecodable or binary file is named as such
+        first = text.split("\n", 1)[0]
+        header = csv_records(first + "\n", path.name)[0]
+        if not any(header):
+            raise ImportError_(f"{path.name}: the first line holds no column names")
+        return header
 
     def table(self, path: Path) -> tuple[list[str], list[tuple[int, list[str]]], str]:
         if self.xlsx:

@@ -20,7 +20,9 @@ _NUM = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 class Record:
     """One source record: look cells up by column name, parse them, remember what went wrong."""
 
-    def __init__(self, file: str, row: int, cells: dict[str, str], ctx: ReadContext):
+    def __init__(self, file: str, row: int, cells: dict[str, str], ctx: ReadContext,
+                 blanks: tuple[str, ...] = ("",)):
+        self.blanks = blanks  # what reads as an empty cell in this source (is_blank)
         self.file = file
         self.row = row
         self.cells = cells
@@ -29,7 +31,7 @@ class Record:
 
     def raw(self, column: str) -> str | None:
         value = self.cells.get(column)
-        return None if is_blank(value) else value.strip()
+        return None if is_blank(value, self.blanks) else value.strip()
 
     def fail(self, column: str | None, expected: str, value: str | None = None) -> None:
         self.problems.append(Problem(self.file, self.row, column, expected, value))
@@ -125,11 +127,13 @@ def earliest(*values: dt.datetime | None) -> dt.datetime | None:
     return min(present) if present else None
 
 
-def csv_rows(path: Path, header: list[str], records, ctx: ReadContext, problems: list[Problem]):
+def csv_rows(path: Path, header: list[str], records, ctx: ReadContext, problems: list[Problem],
+             blanks: tuple[str, ...] = ("",)):
     """A Record per well-formed CSV row; a row whose cell count differs from the header's is
-    reported (never shifted into the wrong columns) and skipped."""
+    reported (never shifted into the wrong columns) and skipped. `blanks`: the source's
+    documented empty markers besides an empty cell."""
     for line, cells in records:
-        rec = Record(path.name, line, dict(zip(header, cells, strict=False)), ctx)
+        rec = Record(path.name, line, dict(zip(header, cells, strict=False)), ctx, blanks)
         if len(cells) != len(header):
             rec.fail(None, f"{len(header)} cells like the header", f"{len(cells)} cells")
             problems.extend(rec.problems)

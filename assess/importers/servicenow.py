@@ -57,7 +57,8 @@ class ServiceNowCsv:
         notes = [n for n in (note, zone_note(values, ctx)) if n]
         latest: dict[str, tuple] = {}
         problems = []
-        for line, rec in csv_rows(path, header, records, ctx, problems):
+        # ServiceNow's incident exports write '?' for an empty field
+        for line, rec in csv_rows(path, header, records, ctx, problems, blanks=("", "?")):
             number = rec.text("number", required=True)
             opened = rec.time("opened_at", parse, expected, required=True)
             resolved = rec.time("resolved_at", parse, expected)
