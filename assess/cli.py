@@ -34,6 +34,11 @@ def user_errors(fn):
             return fn(*args, **kwargs)
         except (EngagementError, ImportError_, QuestionnaireError, CatalogError) as exc:
             raise UserError(str(exc)) from None
+        except RuntimeError as exc:  # a report past its time limit (report.RenderTimeout)
+            timeout = getattr(sys.modules.get("assess.report"), "RenderTimeout", None)
+            if timeout is not None and isinstance(exc, timeout):
+                raise UserError(str(exc)) from None
+            raise
 
     return wrapper
 
@@ -727,26 +732,33 @@ def backup(home: Path, out: Path | None) -> None:
               help="The full assessment, the investors' due-diligence summary, or both.")
 @click.option("--no-archival", is_flag=True,
               help="Plain PDF instead of PDF/A-3b (archival, for data rooms).")
+@click.option("--time-limit", type=click.FloatRange(min=0), default=120, show_default=True,
+              metavar="SECONDS", help="Stop after this many seconds per report, analysis included "
+              "(0: no limit).")
 @user_errors
-def report(directory: Path, out: Path | None, lang: str | None, which: str, no_archival: bool) -> None:
+def report(directory: Path, out: Path | None, lang: str | None, which: str, no_archival: bool,
+           time_limit: float) -> None:
     """Render the PDF reports of an engagement: the assessment and the due-diligence summary.
 
-    PDF/A-3b with the incidents (CSV), metrics, risks and plan (JSON) attached.
+    PDF/A-3b with the incidents (CSV), metrics, risks and plan (JSON) attached. The time limit
+    bounds the whole run: loading, analysis, judgement and every render.
 
     Example: assess report sample_engagement --out /tmp/reports --lang fr
     """
     from .analysis import analyse, judgement
     from .report import render
+    from .report import time_limit as limit
 
-    analysis = analyse(directory)
-    lang = lang or analysis.engagement.language
-    j = judgement(analysis, lang)
     names = ["assessment", "due_diligence"] if which == "all" else [which.replace("-", "_")]
-    for name in names:
-        rendered = render(analysis, out or directory / "reports", name, lang, judgement=j,
-                          archival=not no_archival)
-        click.echo(f"{name.replace('_', '-').capitalize()} report: {rendered.path.resolve()} "
-                   f"({rendered.pages} pages)")
+    with limit(time_limit * len(names), f"the report of {directory}"):
+        analysis = analyse(directory)
+        lang = lang or analysis.engagement.language
+        j = judgement(analysis, lang)
+        for name in names:
+            rendered = render(analysis, out or directory / "reports", name, lang, judgement=j,
+                              archival=not no_archival, limit_seconds=None)
+            click.echo(f"{name.replace('_', '-').capitalize()} report: {rendered.path.resolve()} "
+                       f"({rendered.pages} pages)")
 
 
 @main.command()

@@ -87,3 +87,29 @@ def load_yaml(path: Path, max_bytes: int = YAML_MAX_BYTES) -> Any:
     text = path.read_text(encoding="utf-8")
     check_yaml(text, str(path))
     return yaml.load(text, Loader=_YAML_LOADER)
+
+
+# --- CSV the product writes ---------------------------------------------------------------------
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (it starts with = + - @, a tab or a
+    carriage return) gets a leading apostrophe, so it opens as the text it is (OWASP's CSV
+    injection advice); anything else is returned as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_csv(frame: Any) -> str:
+    """A DataFrame as CSV text with every text cell neutralised (neutralise_cell). Every CSV the
+    product writes goes through here."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    out = frame.copy()
+    for col in out.columns:
+        if is_object_dtype(out[col]) or is_string_dtype(out[col]):
+            out[col] = out[col].astype(object).map(neutralise_cell)
+    return out.to_csv(index=False, lineterminator="\r\n")  # RFC 4180; a CR in a cell is quoted

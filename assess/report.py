@@ -32,6 +32,7 @@ from weasyprint.urls import URLFetcher, URLFetchingError
 from . import analysis as analysis_
 from . import charts
 from .analysis import Analysis
+from .files import safe_csv
 from .formatting import fmt_date, fmt_minutes, fmt_number, fmt_pct, isna
 from .paths import data_dir
 
@@ -176,8 +177,9 @@ class Rendered:
     timings: dict[str, float] = dataclass_field(default_factory=dict)
 
 
-def verdict(m: dict[str, Any], client: str, top: list[dict[str, Any]], lang: str = "en") -> str:
-    """One paragraph a founder reads first."""
+def verdict(m: dict[str, Any], client: str, top: list[dict[str, Any]], lang: str = "en") -> Markup:
+    """One paragraph a founder reads first: markup whose values (the client's name, a risk's
+    title) are escaped once, here; the template prints it as it is."""
     t, _ = translator(lang)
     level = m["maturity"]["level"]
     avail = m["availability"]
@@ -196,7 +198,7 @@ def verdict(m: dict[str, Any], client: str, top: list[dict[str, Any]], lang: str
                        all=fmt_pct(rec["rate"], 0, lang), days=rec["window_days"]))
     if top:
         parts.append(t("verdict_top", risk=top[0]["title"]))
-    return str(Markup(" ").join(parts))
+    return Markup(" ").join(parts)
 
 
 def coverage(frame) -> list[dict[str, Any]]:
@@ -372,7 +374,7 @@ def render(a: Analysis, out_dir: Path, report: str = "assessment", lang: str | N
                                  "Window": m_window(a.metrics), "Date": context["generated"],
                                  "Version": context["version"], "Report": report}},
             attachments=[
-                ("incidents.csv", a.data.incidents.to_csv(index=False).encode("utf-8"),
+                ("incidents.csv", safe_csv(a.data.incidents).encode("utf-8"),  # no live formulas
                  "Canonical incidents behind every figure"),
                 ("metrics.json", json.dumps(a.metrics, indent=2, default=str).encode("utf-8"),
                  "Baseline metrics as computed"),

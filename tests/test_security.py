@@ -300,3 +300,81 @@ def test_servicenow_question_mark_stays_empty(acme, tmp_path):
     by_id = frame.set_index("external_id")
     assert pd.isna(by_id.loc["INC001", "resolved"])
     assert by_id.loc["INC002", "title"] == "None"
+
+
+def test_deeply_nested_json_is_a_clear_error_not_a_traceback(engagement_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from assess.cli import main
+
+    path = tmp_path / "deep.json"
+    path.write_text('{"incidents": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    result = CliRunner().invoke(main, ["import", str(engagement_dir), str(path),
+                                       "--format", "pagerduty-json"])
+    assert result.exit_code == 1, result.output
+    assert "nested too deeply" in result.output and "Traceback" not in result.output
+    assert not isinstance(result.exception, RecursionError)
+
+
+# --- what the product writes ---------------------------------------------------------------------
+
+
+def test_every_text_cell_that_a_spreadsheet_would_run_is_neutralised():
+    import csv
+
+    from assess.files import safe_csv
+
+    cells = ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rcmd", "plain", "a=b"]
+    frame = pd.DataFrame({"title": cells, "n": range(len(cells)),
+                          "s": pd.Series(cells, dtype="string")})
+    rows = list(csv.reader(io.StringIO(safe_csv(frame), newline="")))
+    assert rows[0] == ["title", "n", "s"]
+    titles = [r[0] for r in rows[1:]]
+    assert titles[:6] == ["'" + c for c in cells[:6]] and titles[6:] == ["plain", "a=b"]
+    assert [r[2] for r in rows[1:]] == titles
+    assert [r[1] for r in rows[1:]] == [str(i) for i in range(len(cells))]  # numbers untouched
+
+
+@pytest.mark.slow
+def test_the_pdfs_attach_neutralised_csv_and_escape_the_client_once(sample_copy, tmp_path):
+    """incidents.csv attached to both PDFs holds no live formula; the summary paragraph shows
+    the client's name as typed (it was escaped twice: O&#39;Reilly &amp; Sons)."""
+    import subprocess
+
+    import pypdf
+
+    from assess import analysis, report
+    from assess.engagement import save_settings
+
+    save_settings(sample_copy, {"client.name": "O'Reilly & Sons"})
+    a = analysis.analyse(sample_copy)
+    key = a.data.incidents["key"].iloc[0]
+    a.data.incidents.loc[a.data.incidents["key"] == key, "title"] = "=cmd|' /C calc'!A0"
+    rendered = report.render(a, tmp_path, "due_diligence", "en", archival=False)
+    text = subprocess.run(["pdftotext", str(rendered.path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "O'Reilly & Sons operates at" in text.replace("\u2019", "'")
+    assert "&amp;" not in text and "&#39;" not in text
+    attached = pypdf.PdfReader(str(rendered.path)).attachments["incidents.csv"][0].decode()
+    assert "'=cmd|' /C calc'!A0" in attached
+    assert not any(line.startswith(("=", "+", "@")) or ",=" in line or ",+" in line or ",@" in line
+                   for line in attached.splitlines())
+
+
+def test_the_report_time_limit_covers_the_analysis(monkeypatch, tmp_path):
+    """`assess report --time-limit` stops a slow analysis too (it ran outside the limit)."""
+    import time
+
+    from click.testing import CliRunner
+
+    from assess import analysis
+    from assess.cli import main
+
+    def slow(_root):
+        time.sleep(5)
+        raise AssertionError("the analysis was not stopped")
+
+    monkeypatch.setattr(analysis, "analyse", slow)
+    result = CliRunner().invoke(main, ["report", str(tmp_path), "--report", "assessment",
+                                       "--time-limit", "0.5"])
+    assert result.exit_code == 1 and "took longer than 0.5 s" in result.output, result.output

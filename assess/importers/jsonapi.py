@@ -189,6 +189,9 @@ def load_json(path: Path) -> Loaded:
     notes: list[str] = []
     try:
         docs = _documents(text)
+    except RecursionError:  # a hostile file: thousands of nested brackets
+        raise ImportError_(f"{path.name}: JSON nested too deeply to be an export (thousands of "
+                           "levels); nothing was imported") from None
     except json.JSONDecodeError as exc:
         fixed, removed = _strip_trailing_commas(text)
         try:
