@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from assess import enrich, store
 from assess.engagement import EngagementError, load_engagement
 from assess.importers.base import ImportError_
+from assess.web.db import Respondent
 
-from .webutil import Web, make_app, make_home
+from .webutil import PASSWORD, Web, make_app, make_home
 
 # --- title clustering is bounded ----------------------------------------------------------------
 
@@ -378,3 +381,170 @@ def test_the_report_time_limit_covers_the_analysis(monkeypatch, tmp_path):
     result = CliRunner().invoke(main, ["report", str(tmp_path), "--report", "assessment",
                                        "--time-limit", "0.5"])
     assert result.exit_code == 1 and "took longer than 0.5 s" in result.output, result.output
+
+
+# --- sessions, redirects, hosts -------------------------------------------------------------------
+
+
+def test_signing_out_ends_every_copy_of_the_session(app, alice):
+    cookie = alice.c.get_cookie("assess_session")
+    assert cookie is not None
+    thief = Web(app)
+    thief.c.set_cookie("assess_session", cookie.value)
+    assert thief.get("/engagements").status_code == 200
+    assert alice.post("/logout").status_code == 302
+    r = thief.get("/engagements")  # the copied cookie no longer signs anyone in
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    assert Web(app).login().status_code == 302  # signing in again works
+
+
+@pytest.mark.parametrize("evil", ["/%09/evil.example", "/%0a/evil.example", "/%0d%0aSet-Cookie:%20x=1",
+                                  "%2F%2Fevil.example", "/%5Cevil.example", "https:evil.example",
+                                  "/%20/evil.example", "///evil.example"])
+def test_sign_in_never_redirects_off_site_nor_fails(app, evil):
+    r = Web(app).post(f"/login?next={evil}", {"email": "alice@firm.io", "password": PASSWORD})
+    assert r.status_code == 302 and r.headers["Location"] == "/engagements", evil
+
+
+def test_a_forged_host_is_refused(app, alice):
+    eid = alice.create()
+    r = alice.c.get(f"/e/{eid}/links", headers={"Host": "evil.example"})
+    assert r.status_code == 400
+    r = alice.post(f"/e/{eid}/links", {"name": "Zoe", "role": "cto", "language": "en", "days": 3},
+                   headers={"Host": "evil.example"})
+    assert r.status_code == 400
+    with app.extensions["assess"].db.session() as s:
+        assert s.scalar(select(Respondent).where(Respondent.name == "Zoe")) is None
+
+
+def test_links_use_the_configured_public_url(home, monkeypatch):
+    monkeypatch.setenv("ASSESS_PUBLIC_URL", "https://assess.firm.example/")
+    assert Web(make_app(home)).c.get("/login").status_code == 400  # only the public host
+    monkeypatch.setenv("ASSESS_TRUSTED_HOSTS", "localhost")  # plus the test client's
+    app = make_app(home)
+    w = Web(app)
+    assert w.login().status_code == 302
+    eid = w.create()
+    w.post(f"/e/{eid}/links", {"name": "Zoe", "role": "cto", "language": "en", "days": 3})
+    page = w.get(f"/e/{eid}/links").data.decode()
+    assert re.search(r'value="https://assess\.firm\.example/s/[A-Za-z0-9_\-]{20,}"', page)
+
+
+def test_an_id_past_64_bits_is_not_found(alice):
+    for url in ("/e/99999999999999999999", "/e/18446744073709551616/reports",
+                "/e/1/reports/99999999999999999999.json"):
+        assert alice.get(url).status_code == 404, url
+
+
+def test_the_links_page_holds_a_real_csrf_token(alice):
+    eid = alice.create()
+    page = alice.get(f"/e/{eid}/links").data.decode()
+    token = re.search(r'<meta name="csrf-token" content="([^"]*)">', page).group(1)
+    assert "Macro" not in token and len(token) > 20
+    r = alice.c.post(f"/e/{eid}/links", data={"name": "Zoe", "role": "cto", "language": "en",
+                                              "days": 3, "csrf_token": token})
+    assert r.status_code == 302
+
+
+# --- uploads and downloads ----------------------------------------------------------------------
+
+
+def test_a_300_character_file_name_imports(app, alice):
+    eid = alice.create()
+    content = (Path(__file__).parent.parent / "sample_engagement" / "incidents" /
+               "pagerduty_incidents_2026-08-03_2026-10-31.csv").read_bytes()
+    name = "x" * 296 + ".csv"
+    r = alice.post(f"/e/{eid}/imports", {"file": (io.BytesIO(content), name), "format": ""},
+                   content_type="multipart/form-data")
+    uid = int(r.headers["Location"].rsplit("/", 1)[-1])
+    r = alice.post(f"/e/{eid}/imports/{uid}/confirm")
+    assert r.status_code == 302
+    page = html.unescape(alice.get(f"/e/{eid}/imports/{uid}").data.decode())
+    assert "incidents imported" in page
+    stored = list((_root(app, eid) / "incidents").iterdir())
+    assert len(stored) == 1 and len(stored[0].name) <= 120 and stored[0].suffix == ".csv"
+
+
+def _root(app, eid: int) -> Path:
+    from assess.web.db import EngagementRow
+
+    ws = app.extensions["assess"]
+    with ws.db.session() as s:
+        return ws.folder(s.get(EngagementRow, eid))
+
+
+def test_downloads_are_attachments_never_stored(app, alice):
+    from assess.web.db import ReportJob
+
+    eid = alice.create()
+    r = alice.get(f"/e/{eid}/export.zip")
+    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Content-Disposition"].startswith("attachment")
+    png = _png(4, 4)
+    r = alice.post(f"/e/{eid}/settings", {**_settings(), "logo": (io.BytesIO(png), "logo.png")},
+                   content_type="multipart/form-data")
+    assert r.status_code == 302, r.data.decode()[:1000]
+    r = alice.get(f"/e/{eid}/logo")
+    r.close()
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Content-Disposition"].startswith("attachment")
+    out = _root(app, eid) / "reports" / "v1"
+    out.mkdir(parents=True)
+    (out / "acme-assessment-en.pdf").write_bytes(b"%PDF-1.7\n")
+    with app.extensions["assess"].db.write() as s:
+        s.add(ReportJob(engagement_id=eid, version=1, language="en", status="done", progress=100,
+                        files=["acme-assessment-en.pdf"]))
+    r = alice.get(f"/e/{eid}/reports/1/acme-assessment-en.pdf")
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Content-Disposition"].startswith("attachment")
+    r.close()
+
+
+def _settings(**fields) -> dict:
+    return {"client": "Acme", "consultant": "Alice Martin", "timezone": "Europe/Paris",
+            "window_end": "2026-10-31", "window_days": "90", "language": "en", "sla": "99.9",
+            **fields}
+
+
+def _png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), "#336699").save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_backups_are_readable_by_their_owner_only(app, alice, tmp_path):
+    import os
+    import stat
+
+    from click.testing import CliRunner
+
+    from assess.cli import main
+
+    alice.create()
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "b.tar.gz"
+        res = CliRunner().invoke(main, ["backup", "--home", str(app.extensions["assess"].home),
+                                        "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+        default = CliRunner().invoke(main, ["backup", "--home", str(app.extensions["assess"].home)])
+        made = next((app.extensions["assess"].home / "backups").glob("*.tar.gz"))
+        assert default.exit_code == 0 and stat.S_IMODE(made.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_weasyprint_floor_is_declared_and_installed():
+    """WeasyPrint before 70 lacks fixes the report's safe fetching relies on."""
+    import importlib.metadata
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    declared = [d for d in pyproject["project"]["dependencies"] if d.lower().startswith("weasyprint")]
+    assert declared and re.search(r">=\s*(\d+)", declared[0]) and \
+        int(re.search(r">=\s*(\d+)", declared[0]).group(1)) >= 70
+    major = int(importlib.metadata.version("weasyprint").split(".")[0])
+    assert major >= 70

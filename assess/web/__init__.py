@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from .db import Database, database_url, head_revision
 from .service import Workspace
@@ -50,6 +51,34 @@ def secret_key(home: Path) -> str:
     return path.read_text().strip()
 
 
+class DatabaseId(IntegerConverter):
+    """<int:...> in every route: a whole number a database id can be (at most 2**63 - 1)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+LOCAL_HOSTS = ["localhost", "127.0.0.1"]
+
+
+def host_settings() -> dict[str, Any]:
+    """PUBLIC_URL (ASSESS_PUBLIC_URL: the address links sent to clients use) and TRUSTED_HOSTS
+    (ASSESS_TRUSTED_HOSTS, comma-separated, plus the public URL's host; this machine's loopback
+    names when neither is set): a request whose Host header is not one of them gets a 400, so a
+    forged Host never reaches a link, a redirect or a page."""
+    from urllib.parse import urlsplit
+
+    public = os.environ.get("ASSESS_PUBLIC_URL", "").strip().rstrip("/") or None
+    if public and not urlsplit(public).scheme.startswith("http"):
+        raise RuntimeError(f"ASSESS_PUBLIC_URL={public!r}: expected an http(s) URL, e.g. "
+                           "https://assess.example.com")
+    hosts = [h.strip() for h in os.environ.get("ASSESS_TRUSTED_HOSTS", "").split(",") if h.strip()]
+    if public:
+        hosts.append(urlsplit(public).hostname)
+    return {"PUBLIC_URL": public, "TRUSTED_HOSTS": hosts or list(LOCAL_HOSTS)}
+
+
 @functools.cache
 def plotly_stylesheet() -> str:
     from ..charts import _plotlyjs
@@ -68,6 +97,7 @@ def create_app(home: str | Path | None = None, db_url: str | None = None,
     home = Path(home or os.environ.get("ASSESS_HOME") or "assess-home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseId  # an id past 64 bits is a 404, not a 500
     app.config.update(
         SECRET_KEY=secret_key(home),
         MAX_CONTENT_LENGTH=MAX_UPLOAD_MB * 1024 * 1024,
@@ -82,6 +112,7 @@ def create_app(home: str | Path | None = None, db_url: str | None = None,
         LOGIN_WINDOW=dt.timedelta(minutes=15),
         LINK_DAYS=14,             # a self-assessment link's default lifetime
         TRUST_PROXY=os.environ.get("ASSESS_TRUST_PROXY") == "1",
+        **host_settings(),
     )
     app.config.update(config or {})
     if app.config["TRUST_PROXY"]:
@@ -127,7 +158,7 @@ def create_app(home: str | Path | None = None, db_url: str | None = None,
         if app.config["SESSION_COOKIE_SECURE"]:
             h["Strict-Transport-Security"] = "max-age=31536000"
         if request.endpoint not in ("static", "plotly_js", "plotly_css"):
-            h.setdefault("Cache-Control", "no-store")
+            h["Cache-Control"] = "no-store"  # downloads too (send_file says no-cache)
         return resp
 
     def wants_json() -> bool:

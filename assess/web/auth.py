@@ -70,10 +70,34 @@ def create_user(db, email: str, name: str, password: str) -> User:
 
 
 def current_user() -> User | None:
+    """The signed-in consultant: the session's user, if the session was made in the user's
+    current generation (signing out bumps it, so a copied cookie stops working)."""
     if "user" not in g:
         uid = session.get("uid")
-        g.user = db_session().get(User, uid) if uid else None
+        user = db_session().get(User, uid) if isinstance(uid, int) else None
+        if user is not None and session.get("gen") != user.session_gen:
+            user = None
+        g.user = user
     return g.user
+
+
+_CONTROL = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def safe_next(target: str | None) -> str:
+    """A path on this site to return to after sign-in, else the engagements page. Refused: any
+    scheme or host, '//' (a browser's other host), backslashes, and every control or space
+    character (a browser drops a tab or a line break, so '/%09/evil.example' is '//evil.example';
+    CR LF would split the Location header)."""
+    from urllib.parse import urlsplit
+
+    fallback = url_for("engagements.index")
+    if not target or not target.startswith("/") or target.startswith("//") or _CONTROL.search(target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
 
 
 def login_required(view):
@@ -125,16 +149,21 @@ def login():
             session.clear()
             session.permanent = True
             session["uid"] = user.id
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target:
-                target = url_for("engagements.index")
-            return redirect(target)
+            session["gen"] = user.session_gen
+            return redirect(safe_next(request.args.get("next")))
         error = "That e-mail and password do not match an account."
     return render_template("login.html", form=form, error=error), (401 if error else 200)
 
 
 @bp.post("/logout")
 def logout():
+    """Sign out everywhere: the user's session generation is bumped, so this cookie and any copy
+    of it (or another browser's) no longer signs anyone in."""
+    user = current_user()
+    if user is not None:
+        with write() as s:
+            live = s.get(User, user.id)
+            live.session_gen = (live.session_gen or 0) + 1
     session.clear()
     return redirect(url_for("auth.login"))
 

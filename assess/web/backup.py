@@ -1,4 +1,5 @@
-"""`assess backup`: one archive with a consistent copy of the database and the engagement folders."""
+"""`assess backup`: one archive with a consistent copy of the database and the engagement folders,
+readable by its owner only (mode 0600)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def make_backup(home: Path, out: Path | None = None) -> Path:
     url = database_url(home, os.environ.get("DATABASE_URL"))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = Path(out or home / "backups" / f"assess-backup-{stamp}.tar.gz")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         if url.startswith("sqlite"):
@@ -38,7 +39,10 @@ def make_backup(home: Path, out: Path | None = None) -> Path:
             dump = tmp_path / "assess.sql"
             plain = url.replace("postgresql+psycopg://", "postgresql://")
             subprocess.run(["pg_dump", "--no-owner", "--dbname", plain, "--file", str(dump)], check=True)
-        with tarfile.open(out, "w:gz") as tar:
+        # readable by its owner only (0600), whatever the umask: it holds every client's data
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh, tarfile.open(fileobj=fh, mode="w:gz") as tar:
             tar.add(dump, arcname=dump.name)
             for name in ("engagements", "uploads"):
                 if (home / name).is_dir():

@@ -53,6 +53,9 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(300))
+    # bumped by signing out: a session cookie carries the generation it was made in, and one
+    # from an older generation (a copied cookie, another browser) is no longer signed in
+    session_gen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -132,6 +135,12 @@ class ReportJob(Base):
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
     files: Mapped[Any] = mapped_column(JSON, nullable=True)
     archived: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(40), default="all", server_default="all")  # all|<report>
+    state: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the folder state rendered
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)  # host:pid running it
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     __table_args__ = (UniqueConstraint("engagement_id", "version"),)

@@ -45,6 +45,16 @@ COLOR = Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour as #RRGGBB.")
 LOGO_MAX = 1024 * 1024
 
 
+def link_url(token: str) -> str:
+    """A self-assessment link: on the configured public URL (ASSESS_PUBLIC_URL) when there is
+    one, else on the request's host, which the app only accepts from its trusted hosts
+    (TRUSTED_HOSTS: a request naming any other host gets a 400 before it gets here)."""
+    path = url_for("interview.respondent_start", token=token)
+    public = current_app.config.get("PUBLIC_URL")
+    return public + path if public else url_for("interview.respondent_start", token=token,
+                                                  _external=True)
+
+
 def timezones() -> list[tuple[str, str]]:
     return choices((z, z) for z in sorted(available_timezones()) if "/" in z or z == "UTC")
 
@@ -230,7 +240,8 @@ def logo(eid: int):
     e = load_engagement(ws().folder(row))
     if not e.branding.logo:
         abort(404)
-    resp = send_file(e.branding.logo)
+    resp = send_file(e.branding.logo, as_attachment=True,
+                     download_name=f"logo{Path(e.branding.logo).suffix.lower()}")
     resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return resp
 
@@ -257,7 +268,7 @@ def links(eid: int):
                              slug=slug, token_hash=token_hash(token),
                              expires_at=utcnow() + dt.timedelta(days=form.days.data)))
         session["new_link"] = {"name": form.name.data.strip(),
-                               "url": url_for("interview.respondent_start", token=token, _external=True)}
+                               "url": link_url(token)}
         return redirect(url_for("engagements.links", eid=eid))
     s = db_session()
     people = s.scalars(select(Respondent).where(Respondent.engagement_id == row.id,
@@ -299,6 +310,6 @@ def renew(eid: int, rid: int):
         live.token_hash, live.revoked_at = token_hash(token), None
         live.expires_at = utcnow() + dt.timedelta(days=current_app.config["LINK_DAYS"])
     session["new_link"] = {"name": r.name,
-                           "url": url_for("interview.respondent_start", token=token, _external=True)}
+                           "url": link_url(token)}
     return redirect(url_for("engagements.links", eid=eid))
 

@@ -57,6 +57,17 @@ def as_uploaded(up: Upload, text: str) -> str:
     return text.replace(up.stored_name, up.original_name)
 
 
+def stored_name(up: Upload, most: int = 120) -> str:
+    """The name the raw export is kept under: the uploaded name made safe (secure_filename) and
+    at most `most` characters (a file system refuses names past 255 bytes), its extension kept."""
+    suffix = Path(up.stored_name).suffix
+    name = secure_filename(up.original_name) or f"upload-{up.id}{suffix}"
+    if len(name) > most:
+        stem = Path(name).stem if Path(name).suffix.lower() == suffix else name
+        name = stem[:most - len(suffix)].rstrip("._-") + suffix
+    return name
+
+
 def upload_path(up: Upload) -> Path:
     return ws().uploads / up.stored_name
 
@@ -165,7 +176,7 @@ def confirm(eid: int, uid: int):
         return redirect(url_for("imports.preview", eid=eid, uid=uid))
     fmt, opts = _options(up)
     engagement = load_engagement(ws().folder(row))
-    name = secure_filename(up.original_name) or f"upload-{up.id}{Path(up.stored_name).suffix}"
+    name = stored_name(up)
     try:
         report = store.import_file(engagement, upload_path(up), fmt, strict=False, options=opts, name=name)
     except (ImportError_, EngagementError) as exc:
