@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DEBS   := chromium poppler-utils libharfbuzz-subset0 fonts-dejavu-core postgresql
+DEBS   := chromium poppler-utils libharfbuzz-subset0 fonts-dejavu-core postgresql redis-server
 OUT    ?= demo-output
 
 .PHONY: demo test test-fast bench bench-import bench-metrics bench-report bench-web lint setup system-deps sample clean

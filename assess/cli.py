@@ -534,29 +534,42 @@ def _database(home: Path):
               help="gunicorn worker processes.")
 @click.option("--insecure-cookies", is_flag=True,
               help="Allow the session cookie over plain http (local use without TLS).")
-def serve(home: Path, host: str, port: int, workers: int, insecure_cookies: bool) -> None:
-    """Start the web app under gunicorn (migrating the database first).
+@click.option("--no-worker", is_flag=True,
+              help="Start no report worker here (workers run elsewhere: `assess worker`).")
+def serve(home: Path, host: str, port: int, workers: int, insecure_cookies: bool, no_worker: bool) -> None:
+    """Start the web app under gunicorn (migrating the database first), and one report worker
+    beside it (`assess worker`) unless --no-worker.
 
     Behind TLS in production; on a laptop over http://127.0.0.1 pass --insecure-cookies.
+    Requests must name a trusted host: ASSESS_PUBLIC_URL and ASSESS_TRUSTED_HOSTS, else this
+    machine's loopback names and --host.
 
     Example: assess serve --home ~/assess --port 8000 --insecure-cookies
     """
     import os
+    import subprocess
 
     from gunicorn.app.base import BaseApplication
 
     from .web import secret_key
+    from .web.serving import install_error_headers
 
     _database(home).dispose()
     secret_key(home.resolve())  # made once here, before the workers start
     if insecure_cookies:
         os.environ["ASSESS_INSECURE_COOKIES"] = "1"
     os.environ["ASSESS_HOME"] = str(home.resolve())
+    if (not os.environ.get("ASSESS_TRUSTED_HOSTS") and not os.environ.get("ASSESS_PUBLIC_URL")
+            and host not in ("0.0.0.0", "::", "127.0.0.1", "localhost")):
+        os.environ["ASSESS_TRUSTED_HOSTS"] = f"localhost,127.0.0.1,{host}"
+    install_error_headers()  # gunicorn's own 400/414 answers carry the security headers
 
     class App(BaseApplication):
         def load_config(self):
             settings = {"bind": f"{host}:{port}", "workers": workers, "timeout": 120, "accesslog": "-",
-                        "control_socket_disable": True, "limit_request_line": 8190}
+                        "control_socket_disable": True, "limit_request_line": 8190,
+                        # self-assessment tokens never reach the access log
+                        "logger_class": "assess.web.serving.RedactingLogger"}
             if Path("/dev/shm").is_dir():
                 settings["worker_tmp_dir"] = "/dev/shm"
             for key, value in settings.items():
@@ -571,7 +584,44 @@ def serve(home: Path, host: str, port: int, workers: int, insecure_cookies: bool
     if not insecure_cookies:
         click.echo("The session cookie is Secure: serve behind TLS, or pass --insecure-cookies to sign in "
                    "over plain http on this machine.")
-    App().run()
+    worker = None
+    if not no_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "assess", "worker", "--home", str(home.resolve())])
+        click.echo(f"Report worker started (pid {worker.pid}); --no-worker when workers run elsewhere.")
+    try:
+        App().run()
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+@main.command()
+@HOME
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Report jobs rendered at once by this worker (each uses about 300 MB).")
+def worker(home: Path, jobs: int) -> None:
+    """Run report jobs from the task queue: SQLite in HOME (queue.db) on one machine, Redis when
+    REDIS_URL is set (workers on other machines share ASSESS_HOME and DATABASE_URL).
+
+    A job whose worker is killed goes back on the queue (at most 3 attempts), then fails with
+    the reason. Stops on Ctrl-C or SIGTERM, finishing the job in hand.
+
+    Example: REDIS_URL=redis://queue:6379/0 assess worker --home /srv/assess
+    """
+    import logging
+    import os
+
+    from .web.jobs import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _database(home).dispose()
+    where = "Redis (REDIS_URL)" if os.environ.get("REDIS_URL") else f"SQLite ({home.resolve() / 'queue.db'})"
+    click.echo(f"assess worker: home {home.resolve()}, queue {where}, {jobs} job(s) at a time")
+    run_worker(home, jobs)
 
 
 @main.group()

@@ -548,3 +548,45 @@ def test_weasyprint_floor_is_declared_and_installed():
         int(re.search(r">=\s*(\d+)", declared[0]).group(1)) >= 70
     major = int(importlib.metadata.version("weasyprint").split(".")[0])
     assert major >= 70
+
+
+# --- under gunicorn --------------------------------------------------------------------------------
+
+
+def _raw(base: str, request: bytes) -> bytes:
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+@pytest.mark.slow
+def test_gunicorn_keeps_tokens_out_of_its_log_and_headers_on_its_errors(home):
+    import urllib.error
+    import urllib.request
+
+    from .webutil import running_server
+
+    token = "Zx9" + "q" * 40
+    with running_server(home, workers=1) as base:
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{base}/s/{token}?x=1", timeout=10)
+        # gunicorn's own answers: a request line over its limit, a malformed request
+        too_long = _raw(base, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        malformed = _raw(base, b"GET /s/" + token.encode()
+                         + b" HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n")
+        forged = _raw(base, b"GET /login HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+    log = (home / "server.log").read_text()
+    assert token not in log and "/s/[token]" in log
+    for answer, status in ((too_long, b"414"), (malformed, b"400")):
+        head = answer.split(b"\r\n\r\n", 1)[0]
+        assert head.split(b" ")[1] == status, head
+        assert b"X-Content-Type-Options: nosniff" in head and b"X-Frame-Options: DENY" in head
+        assert b"Content-Security-Policy: default-src 'none'" in head
+    assert forged.split(b" ")[1] == b"400"

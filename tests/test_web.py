@@ -20,7 +20,7 @@ from assess.web.db import Answer, Respondent, head_revision
 from assess.web.service import sync_answers
 
 from .conftest import SAMPLE
-from .webutil import PASSWORD, Web, link_token, make_app, make_home, zip_folder
+from .webutil import PASSWORD, Web, link_token, make_app, make_home, running_worker, zip_folder
 
 
 @pytest.fixture
@@ -498,13 +498,16 @@ def test_report_job_renders_and_keeps_versions(app, alice, bob, sample):
 
     r = alice.post(f"/e/{sample}/reports", {"language": "en", "archival": "0"})
     assert r.status_code == 302
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        job = alice.get(f"/e/{sample}/reports/1.json").get_json()
-        if job["status"] not in ("queued", "running"):
-            break
-        time.sleep(0.5)
+    assert alice.get(f"/e/{sample}/reports/1.json").get_json()["status"] == "queued"  # no worker yet
+    with running_worker(ws(app).home):  # the SQLite queue in HOME
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            job = alice.get(f"/e/{sample}/reports/1.json").get_json()
+            if job["status"] not in ("queued", "running"):
+                break
+            time.sleep(0.5)
     assert job["status"] == "done", job
+    assert job["attempts"] == 1
     assert len(job["files"]) == 2 and job["progress"] == 100
     pdf = alice.get(f"/e/{sample}/reports/1/{job['files'][0]}")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

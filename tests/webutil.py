@@ -123,3 +123,37 @@ def running_server(home: Path, workers: int = 2) -> Iterator[str]:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+@contextmanager
+def running_worker(home: Path, env: dict[str, str] | None = None, log_name: str = "worker.log"
+                   ) -> Iterator[subprocess.Popen]:
+    """`assess worker` for real on HOME (its own process group, so a kill takes its renders too);
+    stopped with SIGTERM at the end."""
+    log_path = home / log_name
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assess", "worker", "--home", str(home)], stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "ASSESS_JOB_HEARTBEAT": "1", **(env or {})})
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, 9)
+                    proc.wait(timeout=30)
+
+
+def wait_for(predicate, timeout: float = 240, step: float = 0.3):
+    """predicate()'s first true value within timeout seconds, else AssertionError."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"not true within {timeout} s")

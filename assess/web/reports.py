@@ -1,5 +1,6 @@
-"""Reports on the web: render the PDFs in the background (progress shown while it runs), then
-download them; every version is kept under reports/v<N>/ in the engagement folder."""
+"""Reports on the web: a job on the task queue renders the PDFs (`assess worker`; progress shown
+while it runs), then they are downloaded; every version is kept under reports/v<N>/ in the
+engagement folder."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def _job_or_404(row, version: int) -> ReportJob:
 def job_dict(job: ReportJob) -> dict:
     return {"version": job.version, "status": job_state(job), "progress": job.progress, "stage": job.stage,
             "message": job.message, "files": job.files or [], "language": job.language,
+            "kind": job.kind, "attempts": job.attempts,
             "created_at": job.created_at.isoformat() + "Z",
             "finished_at": job.finished_at.isoformat() + "Z" if job.finished_at else None}
 

@@ -12,11 +12,8 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
-import sys
 import threading
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +29,6 @@ from .db import Answer, Database, EngagementRow, ReportJob, Respondent, upsert_a
 
 ZIP_MAX_FILES = 2000
 ZIP_MAX_BYTES = 200 * 1024 * 1024
-JOB_STALE = dt.timedelta(minutes=30)  # a job running longer than this was interrupted
-REPORT_SECONDS = 600  # a report job's subprocess is stopped after this
 
 
 def slugify(text: str, fallback: str = "item") -> str:
@@ -315,10 +310,8 @@ def memo(ws: Workspace, s: Session, row: EngagementRow, name: str, fn) -> Any:
     return extras[name]
 
 
-# --- report jobs --------------------------------------------------------------------------------
+# --- report jobs (on the task queue: assess/web/jobs.py) -----------------------------------------
 
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
 REPORT_STEPS = (("assessment", "Assessment report"), ("due-diligence", "Due-diligence summary"))
 
 
@@ -326,63 +319,37 @@ def reports_dir(ws: Workspace, row: EngagementRow, version: int) -> Path:
     return ws.folder(row) / "reports" / f"v{version}"
 
 
-def queue_report(ws: Workspace, row: EngagementRow, language: str, archival: bool = True) -> tuple[int, int]:
-    """Create the next report version and start rendering it in this process's worker thread."""
-    global _executor
+def queue_report(ws: Workspace, row: EngagementRow, language: str, archival: bool = True,
+                 kind: str = "all") -> tuple[int, int]:
+    """Create the next report version and put it on the task queue for a worker (`assess
+    worker`, started by `assess serve` unless --no-worker). The job carries the engagement, the
+    kind, the language and the folder state it renders."""
+    from . import jobs
+
+    if kind not in jobs.KINDS:
+        raise ValueError(f"unknown report kind {kind!r}")
     with ws.db.write() as s:
         sync_answers(ws, s, row)
         last = s.scalar(select(ReportJob.version).where(ReportJob.engagement_id == row.id)
                         .order_by(ReportJob.version.desc()).limit(1)) or 0
         job = ReportJob(engagement_id=row.id, version=last + 1, language=language, archived=archival,
-                        status="queued", progress=0, stage="Queued")
+                        kind=kind, state=jobs.folder_state(ws.folder(row)), status="queued",
+                        progress=0, stage="Queued: waiting for a worker")
         s.add(job)
         s.flush()
         job_id, version = job.id, job.version
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assess-report")
-        _executor.submit(run_report, ws, job_id)
+        message = jobs.message_for(job, row)
+    try:
+        jobs.enqueue(ws.home, message)
+    except Exception as exc:  # the queue is unreachable (Redis down): say so on the job
+        with ws.db.write() as s:
+            failed = s.get(ReportJob, job_id)
+            failed.status, failed.stage, failed.finished_at = "failed", "Failed", utcnow()
+            failed.message = f"the task queue could not be reached ({type(exc).__name__}: {exc})"
     return job_id, version
 
 
-def _update(ws: Workspace, job_id: int, **fields: Any) -> None:
-    with ws.db.write() as s:
-        job = s.get(ReportJob, job_id)
-        for k, v in fields.items():
-            setattr(job, k, v)
-
-
-def run_report(ws: Workspace, job_id: int) -> None:
-    """Render each report in a subprocess (`assess report`): the CLI's own time limit and
-    memory are then the report's, and a crash cannot take the web worker down."""
-    with ws.db.session() as s:
-        job = s.get(ReportJob, job_id)
-        row = s.get(EngagementRow, job.engagement_id)
-        out = reports_dir(ws, row, job.version)
-        root, lang, archival = ws.folder(row), job.language, job.archived
-    files = []
-    try:
-        for i, (name, label) in enumerate(REPORT_STEPS):
-            _update(ws, job_id, status="running", stage=f"Rendering the {label.lower()}",
-                    progress=5 + 90 * i // len(REPORT_STEPS))
-            cmd = [sys.executable, "-m", "assess", "report", str(root), "--out", str(out),
-                   "--report", name, "--lang", lang]
-            if not archival:
-                cmd.append("--no-archival")
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=REPORT_SECONDS)
-            if done.returncode != 0:
-                raise RuntimeError((done.stderr or done.stdout).strip().splitlines()[-1]
-                                   if (done.stderr or done.stdout).strip() else f"{label} failed")
-            files += sorted(p.name for p in out.glob(f"*-{name}-{lang}.pdf"))
-        _update(ws, job_id, status="done", stage="Ready", progress=100, files=files, finished_at=utcnow())
-    except Exception as exc:  # the job records any failure for the user; nothing is re-raised
-        message = "the render took too long and was stopped" if isinstance(
-            exc, subprocess.TimeoutExpired) else str(exc)
-        _update(ws, job_id, status="failed", stage="Failed", message=message, finished_at=utcnow())
-
-
-def job_state(job: ReportJob, now: dt.datetime | None = None) -> str:
-    now = now or utcnow()
-    if job.status in ("queued", "running") and now - job.created_at > JOB_STALE:
-        return "interrupted"
+def job_state(job: ReportJob) -> str:
+    """queued | running | done | failed: a worker that dies hands its job back to the queue
+    (jobs.recover), so there is no 'interrupted' any more."""
     return job.status
