@@ -590,3 +590,74 @@ def test_gunicorn_keeps_tokens_out_of_its_log_and_headers_on_its_errors(home):
         assert b"X-Content-Type-Options: nosniff" in head and b"X-Frame-Options: DENY" in head
         assert b"Content-Security-Policy: default-src 'none'" in head
     assert forged.split(b" ")[1] == b"400"
+
+
+# --- logos ------------------------------------------------------------------------------------------
+
+
+def _use_fan_out(levels: int = 11) -> bytes:
+    """1.5-3 kB of SVG whose <use> elements multiply into 10**levels shapes."""
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+             'width="100" height="100"><defs><rect id="a0" width="1" height="1"/>']
+    for i in range(1, levels + 1):
+        parts.append(f'<g id="a{i}">' + f'<use xlink:href="#a{i - 1}"/>' * 10 + "</g>")
+    parts.append(f'</defs><use xlink:href="#a{levels}"/></svg>')
+    return "".join(parts).encode()
+
+
+def _upload_logo(alice: Web, eid: int, blob: bytes, name: str):
+    return alice.post(f"/e/{eid}/settings", {**_settings(), "logo": (io.BytesIO(blob), name)},
+                      content_type="multipart/form-data")
+
+
+def test_a_hostile_svg_logo_is_refused_and_nothing_stored(app, alice):
+    eid = alice.create()
+    bomb = _use_fan_out()
+    assert len(bomb) < 4000
+    r = _upload_logo(alice, eid, bomb, "logo.svg")
+    assert r.status_code == 400 and "Logo not saved" in html.unescape(r.data.decode())
+    assert not list((_root(app, eid) / "branding").glob("logo-*"))
+    assert alice.get(f"/e/{eid}/logo").status_code == 404
+
+
+def test_an_svg_logo_is_kept_as_a_png_drawn_within_limits(app, alice):
+    eid = alice.create()
+    svg = (b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><script>alert(1)</script>'
+           b'<rect width="40" height="20" fill="#1F3A5F"/></svg>')
+    assert _upload_logo(alice, eid, svg, "logo.svg").status_code == 302
+    (logo,) = (_root(app, eid) / "branding").glob("logo-*")
+    from PIL import Image
+
+    with Image.open(logo) as im:
+        assert im.format == "PNG" and im.size == (800, 400)
+    assert b"script" not in logo.read_bytes()
+
+
+def test_an_oversized_raster_logo_is_refused(app, alice):
+    import zlib
+
+    eid = alice.create()
+    # a valid PNG header announcing 60,000 x 60,000 pixels, a few hundred bytes on the wire
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        import struct
+
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    import struct
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60_000, 60_000, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b""))
+    r = _upload_logo(alice, eid, png, "huge.png")
+    assert r.status_code == 400 and "pixels" in html.unescape(r.data.decode())
+    r = _upload_logo(alice, eid, b"GIF89a not a png", "fake.png")
+    assert r.status_code == 400 and "not a readable PNG" in html.unescape(r.data.decode())
+
+
+def test_an_imported_folder_s_svg_logos_are_drawn_or_refused(app, alice, sample_copy):
+    (sample_copy / "branding" / "brightloop.svg").write_bytes(_use_fan_out())
+    _import_refused(alice, sample_copy, "branding/brightloop.svg", "could not be drawn")
+    (sample_copy / "branding" / "brightloop.svg").write_bytes(
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    eid = alice.import_folder(sample_copy)
+    e = load_engagement(_root(app, eid))
+    assert e.branding.logo.suffix == ".png" and e.branding.consultant_logo.suffix == ".png"
+    assert not list((_root(app, eid) / "branding").glob("*.svg"))

@@ -169,8 +169,9 @@ def test_logo_upload_is_stored_under_a_generated_name(app, alice):
     form = {"client": "Acme", "consultant": "A", "timezone": "UTC", "window_end": "2026-10-31",
             "window_days": "90", "language": "en", "sla": "99.9", "logo": (io.BytesIO(svg), "../../evil.svg")}
     assert alice.post(f"/e/{eid}/settings", form, content_type="multipart/form-data").status_code == 302
-    logos = list((engagement_root(app, eid) / "branding").glob("logo-*.svg"))
-    assert len(logos) == 1 and logos[0].read_bytes() == svg
+    logos = list((engagement_root(app, eid) / "branding").glob("logo-*"))
+    assert len(logos) == 1 and logos[0].suffix == ".png"  # an SVG is kept drawn as a PNG
+    assert logos[0].read_bytes().startswith(b"\x89PNG")
     r = alice.get(f"/e/{eid}/logo")
     assert r.status_code == 200 and "sandbox" in r.headers["Content-Security-Policy"]
     r.close()

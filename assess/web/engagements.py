@@ -31,6 +31,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from ..engagement import EngagementError, load_engagement, read_settings, save_settings
 from .auth import current_user, db_session, login_required, write, ws
 from .db import Answer, EngagementRow, Respondent, utcnow
+from .logos import LogoError, check_raster, rasterise_svg
 from .service import create_engagement, export_zip, import_folder, slugify, token_hash, unpack_zip
 
 bp = Blueprint("engagements", __name__)
@@ -84,7 +85,7 @@ class SettingsForm(EngagementForm):
     start_date = DateField("First day of the reset plan", validators=[Optional()])
     primary_color = StringField("Primary colour", validators=[Optional(), COLOR])
     accent_color = StringField("Accent colour", validators=[Optional(), COLOR])
-    logo = FileField("Client logo (SVG, PNG or JPG, up to 1 MB)",
+    logo = FileField("Client logo (SVG, PNG or JPG, up to 1 MB; an SVG is kept as a PNG)",
                      validators=[FileAllowed(["svg", "png", "jpg", "jpeg"], "SVG, PNG or JPG only.")])
 
 
@@ -215,6 +216,14 @@ def settings(eid: int):
                 form.logo.errors = ["The logo must be at most 1 MB."]
                 return render_template("settings.html", row=row, form=form), 400
             ext = Path(logo.filename).suffix.lower().replace(".jpeg", ".jpg")
+            try:  # an SVG is drawn to PNG within limits; a PNG or JPEG is checked
+                if ext == ".svg":
+                    blob, ext = rasterise_svg(blob), ".png"
+                else:
+                    check_raster(blob, ext.lstrip("."))
+            except LogoError as exc:
+                form.logo.errors = [f"Logo not saved: {exc}."]
+                return render_template("settings.html", row=row, form=form), 400
             (root / "branding").mkdir(exist_ok=True)
             name = f"branding/logo-{secrets.token_hex(4)}{ext}"
             (root / name).write_bytes(blob)

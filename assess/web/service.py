@@ -154,10 +154,37 @@ def import_folder(ws: Workspace, s: Session, owner_id: int, source: Path) -> Eng
     root = ws.engagements / name
     shutil.copytree(source, root)
     try:
+        rasterise_logos(root)
         return _import_rows(s, owner_id, engagement, name, sets)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
+
+
+def rasterise_logos(root: Path) -> None:
+    """The SVG logos an imported engagement names, drawn to PNG within limits (web/logos.py) and
+    named instead; a logo that cannot be drawn refuses the import."""
+    from .logos import LogoError, rasterise_svg
+
+    e = load_engagement(root)
+    updates = {}
+    for key, path in (("branding.logo", e.branding.logo),
+                      ("branding.consultant_logo", e.branding.consultant_logo)):
+        if path is None or path.suffix.lower() != ".svg":
+            continue
+        try:
+            png = rasterise_svg(path.read_bytes())
+        except LogoError as exc:
+            raise EngagementError(f"{path.relative_to(root)}: {exc}") from None
+        target = path.with_suffix(".png")
+        n = 2
+        while target.exists():
+            target, n = path.with_name(f"{path.stem}-{n}.png"), n + 1
+        target.write_bytes(png)
+        path.unlink()
+        updates[key] = str(target.relative_to(root))
+    if updates:
+        save_settings(root, updates)
 
 
 def _import_rows(s: Session, owner_id: int, engagement, name: str,
