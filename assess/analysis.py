@@ -51,7 +51,8 @@ def evidence(a: Analysis) -> risks.Evidence:
     """What the risk ranking reads from this analysis."""
     frame = a.frame if a.frame is not None else pd.DataFrame(columns=["key"])
     return risks.Evidence(metrics=a.metrics, incidents=frame, gaps=scores(a)["gaps"],
-                          timezone=a.engagement.timezone)
+                          timezone=a.engagement.timezone, actions=a.data.actions,
+                          journeys=a.engagement.revenue_critical_journeys)
 
 
 def judgement(a: Analysis, lang: str | None = None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ in the top three. Consultant overrides (order, drop, edits) are applied by `plan
 
 from __future__ import annotations
 
+import math
 import re
 import string
 import warnings
@@ -44,15 +45,19 @@ SELECTOR_FLAGS = ("change_related", "recurring", "missing_postmortem", "missed_s
 FINDING_FIELDS = ("n", "total", "days", "sev1", "customer_reported", "top_service", "top_class")
 EVIDENCE_INCIDENTS_SHOWN = 25
 TOP = 3
+IMPACT_MAX = 10
 
 
 class CatalogError(ValueError):
     """A problem with the risk catalog or the remediation library, naming the file and the key."""
 
 
+KINDS = ("metric", "incidents", "answer", "promises")
+
+
 @dataclass(frozen=True)
 class Signal:
-    kind: str  # metric | incidents | answer
+    kind: str  # metric | incidents | answer | promises
     weight: float
     metric: str | None = None
     above: float | None = None
@@ -61,6 +66,8 @@ class Signal:
     selector: dict[str, Any] | None = None
     at_least: int = 1
     question: str | None = None
+    decisive: bool = False  # a high-risk answer alone makes the risk likely (AWS WA style)
+    saturation: float | None = None  # severity-weighted incidents at which the signal is full
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class Risk:
     impact: int
     signals: tuple[Signal, ...]
     actions: tuple[str, ...]
+    potential: int | None = None  # impact (1-10) when a decisive answer is high risk
 
 
 @dataclass(frozen=True)
@@ -156,6 +164,11 @@ def validate(data: Any, file: str, action_ids: set[str], question_ids: set[str])
         impact = risk.get("impact")
         if impact not in (1, 2, 3):
             problems.append(f"{where}: impact: expected 1, 2 or 3, got {impact!r}")
+        potential = risk.get("potential")
+        if potential is not None and (not isinstance(potential, int) or isinstance(potential, bool)
+                                      or not 1 <= potential <= IMPACT_MAX):
+            problems.append(f"{where}: potential: expected a whole number from 1 to {IMPACT_MAX}, "
+                            f"got {potential!r}")
         signals = risk.get("signals")
         names: list[str] = []
         if not isinstance(signals, list) or not signals:
@@ -166,10 +179,18 @@ def validate(data: Any, file: str, action_ids: set[str], question_ids: set[str])
             if not isinstance(sig, dict):
                 problems.append(f"{swhere}: expected a mapping")
                 continue
-            kinds = [k for k in ("metric", "incidents", "answer") if k in sig]
+            kinds = [k for k in KINDS if k in sig]
             if len(kinds) != 1:
-                problems.append(f"{swhere}: expected exactly one of metric, incidents, answer")
+                problems.append(f"{swhere}: expected exactly one of {', '.join(KINDS)}")
                 continue
+            if "decisive" in sig and (kinds != ["answer"] or sig["decisive"] is not True):
+                problems.append(f"{swhere}: decisive: only an answer signal can be decisive "
+                                "(decisive: true)")
+            sat = sig.get("saturation")
+            if sat is not None and (kinds[0] not in ("incidents", "promises") or not _number(sat)
+                                    or sat <= 0):
+                problems.append(f"{swhere}: saturation: expected a number above 0 on an incidents "
+                                "or promises signal")
             weight = sig.get("weight")
             if not _number(weight) or weight <= 0:
                 problems.append(f"{swhere}: weight: expected a number above 0, got {weight!r}")
@@ -189,6 +210,9 @@ def validate(data: Any, file: str, action_ids: set[str], question_ids: set[str])
                 at_least = sig.get("at_least", 1)
                 if not isinstance(at_least, int) or isinstance(at_least, bool) or at_least < 1:
                     problems.append(f"{swhere}: at_least: expected a whole number of 1 or more")
+            elif kinds == ["promises"]:
+                if sig["promises"] is not True:
+                    problems.append(f"{swhere}: promises: expected true")
             elif sig["answer"] not in question_ids:
                 problems.append(f"{swhere}: answer: {sig['answer']!r} is not a question of the "
                                 "questionnaires")
@@ -228,15 +252,17 @@ def parse(data: dict[str, Any], file: str, action_ids: set[str],
     for r in data["risks"]:
         signals = []
         for sig in r["signals"]:
-            kind = next(k for k in ("metric", "incidents", "answer") if k in sig)
+            kind = next(k for k in KINDS if k in sig)
             signals.append(Signal(
                 kind=kind, weight=float(sig["weight"]), metric=sig.get("metric"),
                 above=sig.get("above"), below=sig.get("below"), name=sig.get("name"),
                 selector=sig.get("incidents"), at_least=int(sig.get("at_least", 1)),
-                question=sig.get("answer")))
+                question=sig.get("answer"), decisive=bool(sig.get("decisive", False)),
+                saturation=sig.get("saturation")))
         risks.append(Risk(id=r["id"], title=r["title"], finding=r["finding"],
                           finding_answers=r["finding_answers"], impact=int(r["impact"]),
-                          signals=tuple(signals), actions=tuple(r["actions"])))
+                          signals=tuple(signals), actions=tuple(r["actions"]),
+                          potential=r.get("potential")))
     return Catalog(risks=tuple(risks), metrics={**metric_catalog(), **(data.get("metrics") or {})},
                    file=file)
 
@@ -271,6 +297,8 @@ class Evidence:
     incidents: pd.DataFrame  # in-window rows of the enriched table (enrich.enrich)
     gaps: list[dict[str, Any]]
     timezone: str = "UTC"
+    actions: pd.DataFrame | None = None  # postmortem action items (store.load_postmortems)
+    journeys: tuple[str, ...] = ()  # the engagement's revenue-critical journeys
 
     def flags(self) -> dict[str, np.ndarray]:
         """Per-incident booleans for the selector flags: columns of the enriched table."""
@@ -317,12 +345,15 @@ def select(df: pd.DataFrame, selector: dict[str, Any], flags: dict[str, np.ndarr
 
 
 def _incident_rows(df: pd.DataFrame, timezone: str) -> list[dict[str, Any]]:
-    """The evidence incidents a reader sees: the most severe first, then the most recent."""
+    """The evidence incidents a reader sees: the strongest evidence first, then the most severe,
+    then the most recent."""
     if df.empty:
         return []
-    order = df.assign(_sev=df["severity"].fillna("SEV9")).sort_values(
-        ["_sev", "start", "key"], ascending=[True, False, True], kind="mergesort")
-    columns = ["key", "title", "severity", "service", "class"]
+    order = df.assign(_sev=df["severity"].fillna("SEV9"),
+                      _strength=df["strength"].map(STRENGTH_ORDER)).sort_values(
+        ["_strength", "_sev", "start", "key"], ascending=[True, True, False, True],
+        kind="mergesort")
+    columns = ["key", "title", "severity", "service", "class", "strength"]
     shown = order.head(EVIDENCE_INCIDENTS_SHOWN)
     started = shown["start"].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
     rows = []
@@ -341,64 +372,197 @@ def _mode(series: pd.Series) -> str | None:
     return sorted(top)[0]
 
 
+# --- scoring ---------------------------------------------------------------------------------
+
+# How much one incident weighs as evidence, by severity (unclassified counts as a SEV3)
+SEVERITY_WEIGHT = {"SEV1": 1.0, "SEV2": 0.6, "SEV3": 0.25, "SEV4": 0.1}
+# Evidence strength: a recorded fact (a root cause, a postmortem action, an interview answer),
+# a measured one (computed from recorded times and fields), or an inference (a title that
+# matches, a time coincidence).
+STRENGTH_ORDER = {"recorded": 0, "measured": 1, "inferred": 2}
+# the likelihood a decisive answer alone gives: high risk on a critical question, high, medium
+DECISIVE_FLOOR = {"critical": 0.9, "high": 0.8, "medium": 0.5}
+ANSWER_STRENGTH = {"high": 1.0, "medium": 0.5}
+_STOP = {"and", "the", "for", "with", "from", "into", "public", "our", "their", "des", "les", "pour"}
+
+
+def _sev_weights(df: pd.DataFrame) -> np.ndarray:
+    return df["severity"].map(SEVERITY_WEIGHT).fillna(0.25).to_numpy(float)
+
+
+def metric_strength(value: float, op: str, threshold: float) -> float:
+    """How far past its threshold a metric is, 0..1: 0.5 just past it, 1 at twice as far."""
+    denom = abs(threshold) if abs(threshold) >= 1 or threshold else 1.0
+    past = (value - threshold) if op == "above" else (threshold - value)
+    if past <= 0:
+        return 0.0
+    return round(min(1.0, 0.5 + 0.5 * past / (denom or 1.0)), 4)
+
+
+def incident_strength(df: pd.DataFrame, mask: np.ndarray, sig: Signal) -> float:
+    """Severity-weighted count of the matching incidents over the signal's saturation, 0..1:
+    one SEV3 weighs a twelfth of twelve (docs/risks.md)."""
+    if int(mask.sum()) < sig.at_least:
+        return 0.0
+    saturation = sig.saturation or max(3.0, 0.5 * sig.at_least)
+    return round(min(1.0, float(_sev_weights(df)[mask].sum()) / saturation), 4)
+
+
+def _incident_strengths(df: pd.DataFrame, selector: dict[str, Any]) -> np.ndarray:
+    """recorded / measured / inferred, per incident, for how a selector matched it."""
+    out = np.full(len(df), "measured", dtype=object)
+    if not len(df):
+        return out
+    if "change_related" in selector and "change_basis" in df.columns:
+        basis = df["change_basis"].astype("string").fillna("")
+        out = np.where(basis.eq("recorded").to_numpy(bool), "recorded", "inferred").astype(object)
+    if "match" in selector:
+        pattern = "|".join(f"(?:{p})" for p in selector["match"])
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)
+            cause = df["root_cause"].fillna("").astype("string").str.contains(
+                pattern, case=False, regex=True).fillna(False).to_numpy(bool)
+        out = np.where(cause, "recorded", "inferred").astype(object)
+    return out
+
+
+def journeys_touched(df: pd.DataFrame, journeys: tuple[str, ...]) -> list[str]:
+    """The revenue-critical journeys whose words appear in an evidence incident's title or
+    service (an inference, shown as such)."""
+    if df.empty or not journeys:
+        return []
+    text = (df["title"].fillna("").astype(str) + " " + df["service"].fillna("").astype(str)).str.lower()
+    touched = []
+    for journey in journeys:
+        words = [w for w in re.findall(r"[a-z0-9]{3,}", journey.lower()) if w not in _STOP]
+        if words and text.str.contains(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b",
+                                       regex=True).any():
+            touched.append(journey)
+    return touched
+
+
+def _impact(risk: Risk, hits: pd.DataFrame, flags_hit: dict[str, np.ndarray], ev: Evidence,
+            decisive: str | None) -> dict[str, Any]:
+    """base (1-3) + severity-minutes (0-3) + customers (0-2) + revenue journeys (0-1) +
+    recurrence (0-1), capped at IMPACT_MAX; a decisive high-risk answer raises it to the
+    risk's `potential` (docs/risks.md)."""
+    if len(hits):
+        end = hits["resolved"].fillna(hits["start"])
+        minutes = ((end - hits["start"]).dt.total_seconds() / 60.0).clip(lower=0).fillna(0.0)
+        sev_minutes = float((minutes.to_numpy(float) * _sev_weights(hits)).sum())
+        customer_facing = bool(
+            (hits["detection_source"].eq("customer").fillna(False)
+             | hits["customers_affected"].fillna(0).gt(0)
+             | hits["major"].fillna(False)
+             | hits["impact_effective"].isin(["outage", "partial", "degraded"]).fillna(False)).any())
+        affected = int(hits["customers_affected"].fillna(0).sum())
+        journeys = journeys_touched(hits, ev.journeys)
+        recurs = bool(flags_hit["recurring"].any())
+    else:
+        sev_minutes, customer_facing, affected, journeys, recurs = 0.0, False, 0, [], False
+    # A failure mode (base 3) owns its incidents' cost in full; a practice gap (base 1) makes
+    # incidents worse without causing all of them, so its evidence counts for half (base 2: 3/4).
+    share_of_cost = (risk.impact + 1) / 4.0
+    severity = round(share_of_cost * min(3.0, math.log10(1 + sev_minutes / 30.0)), 2)
+    customers = round(share_of_cost * (int(customer_facing)
+                                       + min(1.0, math.log10(1 + affected) / 3.0)), 2)
+    parts = {"base": risk.impact, "severity": severity, "customers": customers,
+             "revenue": round(share_of_cost * int(bool(journeys)), 2),
+             "recurrence": round(share_of_cost * int(recurs), 2)}
+    score = min(float(IMPACT_MAX), sum(parts.values()))
+    potential = 0
+    if decisive in ("critical", "high") and risk.potential:
+        potential = risk.potential
+        score = max(score, float(potential))
+    return {"score": round(score, 2), **parts, "potential": potential,
+            "severity_minutes": round(sev_minutes), "customers_affected": affected,
+            "journeys": journeys}
+
+
 def assess_risk(risk: Risk, ev: Evidence, flags: dict[str, np.ndarray], gaps: dict[str, dict[str, Any]],
-                catalog: Catalog, lang: str = "en") -> dict[str, Any]:
-    """One risk's signals, evidence, likelihood, impact and finding."""
+                catalog: Catalog, lang: str = "en",
+                promises: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One risk's signals, evidence (each piece marked recorded, measured or inferred),
+    likelihood, impact and finding."""
     df = ev.incidents
     evidence_mask = np.zeros(len(df), bool)
-    signals, metric_ev, answer_ev = [], [], []
-    fired_weight = total_weight = 0.0
+    strength = np.full(len(df), "", dtype=object)
+    signals, metric_ev, answer_ev, promise_ev = [], [], [], []
+    total_weight = weighted = 0.0
+    decisive: str | None = None
     named: dict[str, str] = {}
+
+    def take(mask: np.ndarray, kinds: np.ndarray) -> None:
+        nonlocal evidence_mask
+        for pos in np.flatnonzero(mask):  # keep each incident's strongest mark
+            if not strength[pos] or STRENGTH_ORDER[kinds[pos]] < STRENGTH_ORDER[strength[pos]]:
+                strength[pos] = kinds[pos]
+        evidence_mask |= mask
+
     for sig in risk.signals:
         total_weight += sig.weight
         entry: dict[str, Any] = {"kind": sig.kind, "weight": sig.weight}
+        force = 0.0
         if sig.kind == "metric":
             value = metric_value(ev.metrics, sig.metric)
             threshold = sig.above if sig.above is not None else sig.below
-            fired = isinstance(value, int | float) and (
-                value > sig.above if sig.above is not None else value < sig.below)
+            op = "above" if sig.above is not None else "below"
+            if isinstance(value, int | float):
+                force = metric_strength(float(value), op, float(threshold))
             d = catalog.metrics[sig.metric]
-            entry.update(metric=sig.metric, value=value,
-                         op="above" if sig.above is not None else "below", threshold=threshold)
+            entry.update(metric=sig.metric, value=value, op=op, threshold=threshold)
             if sig.name:
                 named[sig.name] = fmt_value(value, d["unit"], lang)
-            if fired:
+            if force:
                 metric_ev.append({"metric": sig.metric, "label": d[lang], "value": value,
-                                  "display": fmt_value(value, d["unit"], lang), "op": entry["op"],
-                                  "threshold": threshold,
+                                  "display": fmt_value(value, d["unit"], lang), "op": op,
+                                  "threshold": threshold, "strength": "measured",
                                   "threshold_display": fmt_value(threshold, d["unit"], lang)})
         elif sig.kind == "incidents":
             mask = select(df, sig.selector, flags)
-            count = int(mask.sum())
-            fired = count >= sig.at_least
-            entry.update(selector=sig.selector, at_least=sig.at_least, matched=count)
-            if fired:
-                evidence_mask |= mask
+            force = incident_strength(df, mask, sig)
+            entry.update(selector=sig.selector, at_least=sig.at_least, matched=int(mask.sum()))
+            if force:
+                take(mask, _incident_strengths(df, sig.selector))
+        elif sig.kind == "promises":
+            broken = promises or []
+            followers = {k for p in broken for k in p["followers"]}
+            mask = df["key"].astype(str).isin(followers).to_numpy(bool) if len(df) else \
+                np.zeros(0, bool)
+            sat = sig.saturation or 3.0
+            force = round(min(1.0, float(_sev_weights(df)[mask].sum()) / sat), 4) if broken else 0.0
+            entry.update(promises=len(broken), matched=int(mask.sum()))
+            if force:
+                take(mask, np.full(len(df), "recorded", dtype=object))
+                promise_ev = broken
         else:
             gap = gaps.get(sig.question)
-            fired = gap is not None
-            entry.update(question=sig.question)
-            if fired:
+            level = (gap or {}).get("risk") or ("high" if gap is not None else None)
+            force = ANSWER_STRENGTH.get(level, 0.0) if gap is not None else 0.0
+            entry.update(question=sig.question, decisive=sig.decisive, risk=level)
+            if gap is not None:
                 answer_ev.append({"question": sig.question, "area": gap["area"], "value": gap["value"],
                                   "score": gap["score"], "finding": gap["finding"][lang],
-                                  "note": gap.get("note")})
-        entry["fired"] = bool(fired)
-        if fired:
-            fired_weight += sig.weight
+                                  "note": gap.get("note"), "risk": level,
+                                  "decisive": sig.decisive, "strength": "recorded"})
+                level_key = "critical" if level == "high" and gap.get("critical") else level
+                if sig.decisive and level_key in DECISIVE_FLOOR and (
+                        decisive is None or DECISIVE_FLOOR[level_key] > DECISIVE_FLOOR[decisive]):
+                    decisive = level_key
+        entry["fired"] = bool(force > 0)
+        entry["strength"] = force
+        weighted += sig.weight * force
         signals.append(entry)
 
-    hits = df[evidence_mask]
-    likelihood = round(fired_weight / total_weight, 4) if total_weight else 0.0
-    severe = bool(len(hits)) and bool((hits["severity"].eq("SEV1").fillna(False).to_numpy(bool)
-                                       | flags["outage"][evidence_mask]).any())
-    customers = bool(len(hits)) and bool(
-        (hits["detection_source"].eq("customer").fillna(False)
-         | hits["customers_affected"].fillna(0).gt(0)
-         | hits["severity"].isin(["SEV1", "SEV2"]).fillna(False)
-         | hits["impact"].isin(["outage", "partial", "degraded"]).fillna(False)).any())
-    recurs = bool(flags["recurring"][evidence_mask].any())
-    impact = risk.impact + int(severe) + int(customers) + int(recurs)
-    score = round(likelihood * impact, 3)
+    hits = df[evidence_mask].assign(strength=strength[evidence_mask]) if len(df) else df.assign(
+        strength=pd.Series(dtype=object))
+    flags_hit = {k: v[evidence_mask] for k, v in flags.items()}
+    likelihood = weighted / total_weight if total_weight else 0.0
+    if decisive:
+        likelihood = max(likelihood, DECISIVE_FLOOR[decisive])
+    likelihood = round(likelihood, 4)
+    impact = _impact(risk, hits, flags_hit, ev, decisive)
+    score = round(likelihood * impact["score"], 2)
     fields = {
         "n": len(hits), "total": len(df), "days": metric_value(ev.metrics, "window.days") or 0,
         "sev1": int(hits["severity"].eq("SEV1").fillna(False).sum()) if len(hits) else 0,
@@ -409,47 +573,104 @@ def assess_risk(risk: Risk, ev: Evidence, flags: dict[str, np.ndarray], gaps: di
         **named,
     }
     fields = {k: ("n/a" if v is None else v) for k, v in fields.items()}
+    if not promise_ev and promises and len(hits):
+        # a broken promise whose follow-up incidents are this risk's evidence belongs here too
+        keys = set(hits["key"].astype(str))
+        promise_ev = [p for p in promises if keys & set(p["followers"])]
     template = risk.finding if len(hits) else risk.finding_answers
+    marks = [x["strength"] for x in metric_ev + answer_ev] + list(strength[evidence_mask])
     return {
         "id": risk.id,
         "title": risk.title[lang],
         "finding": template[lang].format(**fields),
         "score": score,
         "likelihood": likelihood,
-        "impact": {"score": impact, "base": risk.impact, "severity": int(severe),
-                   "customers": int(customers), "recurrence": int(recurs)},
-        "has_evidence": fired_weight > 0,
+        "decisive": decisive,
+        "impact": impact,
+        "has_evidence": weighted > 0 or decisive is not None,
         "signals": signals,
         "evidence": {
             "incident_count": int(len(hits)),
             "incidents": _incident_rows(hits, ev.timezone),
             "metrics": metric_ev,
             "answers": answer_ev,
+            "promises": promise_ev,
+            "strength": {k: marks.count(k) for k in STRENGTH_ORDER},
         },
         "actions": list(risk.actions),
     }
 
 
 def order_key(r: dict[str, Any], position: int) -> tuple:
-    """Score, impact, evidence incidents (all descending), then catalog order."""
-    return (not r["has_evidence"], -r["score"], -r["impact"]["score"],
-            -r["evidence"]["incident_count"], position)
+    """Score (descending); on equal scores the stronger evidence (recorded, then measured
+    pieces), then impact; then catalog order."""
+    st = r["evidence"].get("strength", {})
+    return (not r["has_evidence"], -r["score"], -st.get("recorded", 0), -st.get("measured", 0),
+            -r["impact"]["score"], position)
+
+
+REASONS = {
+    "likelihood": {"en": "higher likelihood ({a} vs {b})", "fr": "probabilité plus forte ({a} contre {b})"},
+    "impact": {"en": "higher impact ({a} vs {b})", "fr": "impact plus fort ({a} contre {b})"},
+    "recorded": {"en": "equal score, more recorded evidence ({a} vs {b})",
+                 "fr": "score égal, plus de preuves enregistrées ({a} contre {b})"},
+    "measured": {"en": "equal score, more measured evidence ({a} vs {b})",
+                 "fr": "score égal, plus de preuves mesurées ({a} contre {b})"},
+    "catalog": {"en": "equal score and evidence: catalog order",
+                "fr": "score et preuves égaux : ordre du catalogue"},
+    "above": {"en": "Above #{n} ({title}): score {a} vs {b}, {why}.",
+              "fr": "Devant le n°{n} ({title}) : score {a} contre {b}, {why}."},
+}
+
+
+def reason_above(r: dict[str, Any], nxt: dict[str, Any], lang: str = "en") -> str:
+    """Why a risk ranks above the next one, in one sentence (the component that decides)."""
+    def say(key: str, **v: Any) -> str:
+        return REASONS[key][lang].format(**v)
+
+    if r["score"] != nxt["score"]:
+        dl = r["likelihood"] - nxt["likelihood"]
+        di = r["impact"]["score"] - nxt["impact"]["score"]
+        # the factor with the larger relative lead explains the gap
+        rel_l = dl / max(nxt["likelihood"], 0.01)
+        rel_i = di / max(nxt["impact"]["score"], 0.01)
+        why = (say("likelihood", a=f"{r['likelihood']:.2f}", b=f"{nxt['likelihood']:.2f}")
+               if rel_l >= rel_i else
+               say("impact", a=f"{r['impact']['score']:.1f}", b=f"{nxt['impact']['score']:.1f}"))
+    else:
+        a, b = r["evidence"]["strength"], nxt["evidence"]["strength"]
+        if a.get("recorded", 0) != b.get("recorded", 0):
+            why = say("recorded", a=a.get("recorded", 0), b=b.get("recorded", 0))
+        elif a.get("measured", 0) != b.get("measured", 0):
+            why = say("measured", a=a.get("measured", 0), b=b.get("measured", 0))
+        else:
+            why = say("catalog")
+    return say("above", n=nxt["rank"], title=nxt["title"], a=f"{r['score']:.2f}",
+               b=f"{nxt['score']:.2f}", why=why)
 
 
 def rank(catalog: Catalog, ev: Evidence, lang: str = "en") -> list[dict[str, Any]]:
     """Every risk of the catalog assessed and ordered; the first three with evidence are the top."""
+    from .promises import broken_promises
+
     flags = ev.flags()
     gaps = {g["question"]: g for g in ev.gaps}
-    assessed = [assess_risk(r, ev, flags, gaps, catalog, lang) for r in catalog.risks]
+    promises = broken_promises(ev.incidents, ev.actions)
+    assessed = [assess_risk(r, ev, flags, gaps, catalog, lang, promises) for r in catalog.risks]
     ordered = [r for _, r in sorted(enumerate(assessed), key=lambda p: order_key(p[1], p[0]))]
-    return number(ordered)
+    return number(ordered, lang)
 
 
-def number(ordered: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Ranks 1..n and the top-three flag (never on a risk without evidence or dropped)."""
+def number(ordered: list[dict[str, Any]], lang: str = "en") -> list[dict[str, Any]]:
+    """Ranks 1..n, the top-three flag (never on a risk without evidence or dropped) and why each
+    risk with evidence ranks above the next."""
     top = 0
     for i, r in enumerate(ordered, start=1):
         r["rank"] = i
         r["top"] = bool(r["has_evidence"] and not r.get("dropped") and top < TOP)
         top += r["top"]
+    for r, nxt in zip(ordered, ordered[1:], strict=False):
+        r["reason_above"] = reason_above(r, nxt, lang) if r["has_evidence"] else None
+    if ordered:
+        ordered[-1]["reason_above"] = None
     return ordered

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import math
 
+import pandas as pd
 import pytest
 import yaml
 
 from assess import analysis, metrics, plans, risks
-from assess.incidents import ACTION_COLUMNS, DEPLOY_COLUMNS, empty
+from assess.incidents import ACTION_COLUMNS, DEPLOY_COLUMNS, empty, typed
 
 from .conftest import SAMPLE
 from .test_metrics import S, incidents
@@ -55,21 +57,54 @@ THREE = incidents(
 
 def test_score_by_hand():
     cat = catalog(risk("deploys", [
-        {"incidents": {"match": ["deploy"]}, "at_least": 1, "weight": 3},  # fires (1 incident)
+        {"incidents": {"match": ["deploy"]}, "at_least": 1, "weight": 3},  # 1 SEV1: 1/3 strength
         {"metric": "mttr_minutes.median", "above": 60, "weight": 2},  # median 30: does not fire
-        {"answer": "change.auto_rollback", "weight": 1},  # fires
+        {"answer": "change.auto_rollback", "weight": 1},  # a gap: full strength
     ]))
     [r] = risks.rank(cat, evidence(THREE, [gap("change.auto_rollback")]))
-    # likelihood (3 + 1) / 6; impact 2 + severity 1 + customers 1 + recurrence 0 = 4
-    assert r["likelihood"] == pytest.approx(0.6667)
-    assert r["impact"] == {"score": 4, "base": 2, "severity": 1, "customers": 1, "recurrence": 0}
-    assert r["score"] == pytest.approx(round(4 / 6 * 4, 3))
+    # likelihood (3 x 1/3 + 2 x 0 + 1 x 1) / 6
+    assert r["likelihood"] == pytest.approx(0.3333)
+    # impact: base 2; evidence counts for 3/4 (base 2); severity 0.75 log10(1 + 60 SEV1-min / 30),
+    # customers 0.75 (customer-reported, nobody counted), no journey, no recurrence
+    imp = r["impact"]
+    assert (imp["base"], imp["severity"], imp["customers"], imp["revenue"], imp["recurrence"]) == (
+        2, round(0.75 * math.log10(3), 2), 0.75, 0, 0)
+    assert imp["score"] == pytest.approx(2 + 0.36 + 0.75) and imp["severity_minutes"] == 60
+    assert r["score"] == round(0.3333 * 3.11, 2)
     assert [s["fired"] for s in r["signals"]] == [True, False, True]
+    assert r["signals"][0]["strength"] == pytest.approx(0.3333)
     assert r["signals"][1]["value"] == 30.0
     assert r["evidence"]["incident_count"] == 1
     assert r["evidence"]["incidents"][0]["title"] == "Checkout down after deploy"
+    # the title matched, no root cause says so: an inference; the answer is recorded
+    assert r["evidence"]["incidents"][0]["strength"] == "inferred"
+    assert r["evidence"]["strength"] == {"recorded": 1, "measured": 0, "inferred": 1}
     assert r["evidence"]["answers"][0]["question"] == "change.auto_rollback"
     assert r["finding"] == "1 incidents" and r["top"] and r["rank"] == 1
+
+
+@pytest.mark.parametrize(("value", "op", "threshold", "expected"), [
+    (0.3, "above", 0.2, 0.75),  # half as far again past 0.2
+    (0.4, "above", 0.2, 1.0),  # twice the threshold: full
+    (0.2, "above", 0.2, 0.0),  # at the threshold: not past it
+    (0.4, "below", 0.8, 0.75),
+    (13, "above", 0, 1.0),  # counts past 0
+    (1, "above", 0, 1.0),
+])
+def test_metric_strength_reflects_how_far_past_the_threshold(value, op, threshold, expected):
+    assert risks.metric_strength(value, op, threshold) == expected
+
+
+def test_one_low_incident_is_not_twelve():
+    rows = [{"title": f"Disk full on worker {i}", "severity": "SEV3",
+             "detected": f"2026-02-{i + 1:02d}T10:00Z", "resolved": f"2026-02-{i + 1:02d}T10:30Z"}
+            for i in range(12)]
+    cat = catalog(risk("disk", [{"incidents": {"match": ["disk"]}, "weight": 1}]))
+    [one] = risks.rank(cat, evidence(incidents(*rows[:1])))
+    [twelve] = risks.rank(cat, evidence(incidents(*rows)))
+    # severity-weighted count over the saturation of 3: one SEV3 = 0.25 / 3, twelve = 3 / 3
+    assert one["likelihood"] == pytest.approx(0.0833, abs=1e-4)
+    assert twelve["likelihood"] == 1.0
 
 
 def test_metric_signal_and_answers_only_finding():
@@ -78,9 +113,11 @@ def test_metric_signal_and_answers_only_finding():
                                 {"incidents": {"match": ["nothing-matches"]}, "weight": 1}],
                        finding_answers={"en": "MTTR is {mttr}", "fr": "MTTR : {mttr}"}))
     [r] = risks.rank(cat, evidence(THREE))
-    assert r["likelihood"] == 0.5 and r["impact"]["score"] == 2 and r["score"] == 1.0
+    # median 30 vs 20: half past it -> 0.75; likelihood 0.75 / 2; no incident: impact = base 2
+    assert r["likelihood"] == 0.375 and r["impact"]["score"] == 2 and r["score"] == 0.75
     assert r["finding"] == "MTTR is 30 min"
     assert r["evidence"]["metrics"][0]["display"] == "30 min"
+    assert r["evidence"]["metrics"][0]["strength"] == "measured"
     [r_fr] = risks.rank(cat, evidence(THREE), lang="fr")
     assert r_fr["finding"] == "MTTR : 30 min"
 
@@ -91,10 +128,34 @@ def test_recurrence_bonus_needs_a_recurring_family():
                      for d in (1, 15)])
     cat = catalog(risk("disk", [{"incidents": {"match": ["disk"]}, "weight": 1}], impact=1))
     [r] = risks.rank(cat, evidence(df))
-    assert r["impact"] == {"score": 2, "base": 1, "severity": 0, "customers": 0, "recurrence": 1}
+    # a practice gap (base 1): evidence counts for half; 2 SEV3 x 30 min = 15 severity-minutes
+    imp = r["impact"]
+    assert (imp["severity"], imp["customers"], imp["recurrence"]) == (
+        round(0.5 * math.log10(1.5), 2), 0, 0.5)
+    assert imp["score"] == pytest.approx(1 + 0.09 + 0.5)
 
 
-def test_ties_are_broken_by_impact_then_evidence_then_catalog_order():
+def test_a_decisive_high_risk_answer_ranks_a_risk_without_incidents():
+    critical = {**gap("change.auto_rollback"), "risk": "high", "critical": True}
+    backups = risk("backups", [{"answer": "change.auto_rollback", "weight": 1, "decisive": True},
+                               {"incidents": {"match": ["restore"]}, "weight": 3}],
+                   impact=3, potential=8)
+    deploys = risk("deploys", [{"incidents": {"match": ["deploy"]}, "weight": 1}], impact=3)
+    ranked = risks.rank(catalog(deploys, backups), evidence(THREE, [critical]))
+    first = ranked[0]
+    # no incident at all, yet likelihood 0.9 (critical, high risk) x potential 8 = 7.2
+    assert (first["id"], first["likelihood"], first["impact"]["score"], first["score"]) == (
+        "backups", 0.9, 8.0, 7.2)
+    assert first["decisive"] == "critical" and first["top"]
+    assert first["finding"] == "answers only"
+    assert "higher" in first["reason_above"] and "#2 (deploys)" in first["reason_above"]
+    # the same answer at medium risk floors at 0.5 and never reaches the potential
+    medium = {**critical, "risk": "medium", "critical": False}
+    [b] = [r for r in risks.rank(catalog(backups), evidence(THREE, [medium]))]
+    assert (b["likelihood"], b["impact"]["score"]) == (0.5, 3.0)
+
+
+def test_ties_go_to_the_stronger_evidence_then_catalog_order():
     gaps = [gap("change.auto_rollback")]
     same = [{"answer": "change.auto_rollback", "weight": 1}]
     a = risk("alpha", same)
@@ -102,19 +163,54 @@ def test_ties_are_broken_by_impact_then_evidence_then_catalog_order():
     # identical evidence and score: catalog order decides, whichever comes first
     assert [r["id"] for r in risks.rank(catalog(a, b), evidence(THREE, gaps))] == ["alpha", "bravo"]
     assert [r["id"] for r in risks.rank(catalog(b, a), evidence(THREE, gaps))] == ["bravo", "alpha"]
-    # same score 2.0: likelihood 1 x impact 2 against likelihood 0.5 x impact 4 -> impact wins
-    low = risk("low-impact", same, impact=2)
-    high = risk("high-impact", [{"answer": "change.auto_rollback", "weight": 1},
-                                {"answer": "comms.status_page", "weight": 1}], impact=3)
-    high["signals"].append({"incidents": {"severity": ["SEV1"]}, "weight": 2})  # fires: +1 +1 impact
-    ranked = risks.rank(catalog(low, high), evidence(THREE, gaps))
-    assert [r["score"] for r in ranked] == [pytest.approx(3.75), 2.0]
-    # equal score and impact: more evidence incidents first
-    one = risk("one", [{"incidents": {"match": ["deploy"]}, "weight": 1}], impact=1)
-    two = risk("two", [{"incidents": {"match": ["deploy", "queue"]}, "weight": 1}], impact=1)
-    ranked = risks.rank(catalog(one, two), evidence(THREE))
-    assert [(r["id"], r["score"], r["evidence"]["incident_count"]) for r in ranked] == [
-        ("two", 3.0, 2), ("one", 3.0, 1)]
+    # equal scores: the recorded root cause beats the matching title
+    df = incidents({"title": "Checkout errors", "root_cause": "bad-deploy", "severity": "SEV2",
+                    "detected": "2026-02-01T10:00Z", "resolved": "2026-02-01T11:00Z"},
+                   {"title": "Deploy of checkout failed", "severity": "SEV2",
+                    "detected": "2026-03-01T10:00Z", "resolved": "2026-03-01T11:00Z"})
+    by_title = risk("by-title", [{"incidents": {"match": ["checkout errors"]}, "weight": 1}])
+    by_cause = risk("by-cause", [{"incidents": {"match": ["deploy"]}, "at_least": 2, "weight": 1}])
+    by_cause["signals"] = [{"incidents": {"match": ["bad-deploy"]}, "weight": 1}]
+    ranked = risks.rank(catalog(by_title, by_cause), evidence(df))
+    assert ranked[0]["score"] == ranked[1]["score"]
+    assert [r["id"] for r in ranked] == ["by-cause", "by-title"]
+    assert ranked[0]["evidence"]["incidents"][0]["strength"] == "recorded"
+    assert ranked[1]["evidence"]["incidents"][0]["strength"] == "inferred"
+    assert "more recorded evidence (1 vs 0)" in ranked[0]["reason_above"]
+
+
+def test_broken_promises_link_an_unowned_action_to_the_incidents_after_it():
+    from assess.incidents import ACTION_COLUMNS
+    from assess.promises import broken_promises
+
+    df = incidents(*[{"key": f"p:{i}", "title": "API 5xx: connection pool exhausted",
+                      "root_cause": "db-pool", "service": "api", "severity": sev,
+                      "detected": f"2026-0{m}-10T10:00Z", "resolved": f"2026-0{m}-10T11:00Z",
+                      "postmortem_at": f"2026-0{m}-11T10:00Z" if i == 0 else None}
+                     for i, (m, sev) in enumerate([(1, "SEV2"), (2, "SEV1"), (3, "SEV1")])])
+    actions = typed(pd.DataFrame([
+        {"incident_key": "p:0", "title": "Alert on pool saturation", "owner": None, "due": None,
+         "done": False},
+        # done: kept its promise
+        {"incident_key": "p:0", "title": "Raise the pool size", "owner": "Priya", "due": "2026-01-20",
+         "done": True},
+        # owned and due after the February incident: only the March one broke it
+        {"incident_key": "p:0", "title": "Add PgBouncer", "owner": "Priya", "due": "2026-02-20",
+         "done": False},
+    ]), ACTION_COLUMNS)
+    _, frame = metrics.compute_with_frame(df, empty(DEPLOY_COLUMNS), empty(ACTION_COLUMNS), S())
+    got = broken_promises(frame, actions)
+    assert [(p["action"], p["why"], p["followers"], p["followers_sev1"]) for p in got] == [
+        ("Alert on pool saturation", "no_owner", ["p:1", "p:2"], 2),
+        ("Add PgBouncer", "overdue", ["p:2"], 1)]
+    cat = catalog(risk("follow", [{"promises": True, "weight": 1}]))
+    ev = risks.Evidence(metrics={}, incidents=frame, gaps=[], actions=actions)
+    [r] = risks.rank(cat, ev)
+    # the follow-up incidents are recorded evidence: 2 SEV1 = 2 / 3 of the saturation
+    assert r["likelihood"] == pytest.approx(0.6667)
+    assert r["evidence"]["incident_count"] == 2 and r["evidence"]["promises"][0]["action"] == \
+        "Alert on pool saturation"
+    assert {i["strength"] for i in r["evidence"]["incidents"]} == {"recorded"}
 
 
 def test_a_risk_without_evidence_is_never_in_the_top_three():
@@ -207,10 +303,21 @@ def test_an_engagement_catalog_replaces_the_shipped_one(sample_copy):
 def test_sample_top_three_tell_its_story():
     ranked = analysis.judgement(analysis.analyse(SAMPLE))["risks"]
     top = [r for r in ranked if r["top"]]
-    assert [r["id"] for r in top] == ["unsafe-deploys", "capacity-saturation", "detection-blind-spots"]
-    for r in top:
+    # backups never restored and no recovery from a region loss: a top risk from the answers alone
+    assert [r["id"] for r in top] == ["unsafe-deploys", "detection-blind-spots", "untested-backups"]
+    assert top[2]["decisive"] == "critical" and top[2]["evidence"]["incident_count"] == 0
+    for r in top[:2]:
         assert r["evidence"]["incidents"] and (r["evidence"]["metrics"] or r["evidence"]["answers"])
-    capacity = top[1]
+    # the scores separate the first five, and each says why it is above the next
+    scores = [r["score"] for r in ranked[:5]]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) == 5
+    assert all(r["reason_above"] for r in ranked[:5])
+    capacity = next(r for r in ranked if r["id"] == "capacity-saturation")
+    assert capacity["rank"] <= 5
+    # the pool alert promised at the 11 August postmortem, never owned, then three SEV1s
+    promise = capacity["evidence"]["promises"][0]
+    assert promise["action"] == "Add DB connection pool saturation alert" and promise["owner"] is None
+    assert promise["promised_at"] == "2026-08-12" and promise["followers_sev1"] == 3
     assert "db-connection-pool @ api" in capacity["finding"]
     assert sum("connection pool" in i["title"] for i in capacity["evidence"]["incidents"]) == 7
     deploys = top[0]
