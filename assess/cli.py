@@ -445,22 +445,36 @@ def format_risks(ranked: list[dict]) -> str:
         if not r["top"]:
             continue
         imp = r["impact"]
+        floor = f", at least {r['likelihood']:.1f} from a decisive answer" if r["decisive"] else ""
         lines.append(f"{r['rank']}. {r['title']}  (score {r['score']:.2f} = likelihood "
-                     f"{r['likelihood']:.2f} x impact {imp['score']}: base {imp['base']} + severity "
-                     f"{imp['severity']} + customers {imp['customers']} + recurrence {imp['recurrence']})")
+                     f"{r['likelihood']:.2f}{floor} x impact {imp['score']:.1f}: base {imp['base']} + "
+                     f"severity-minutes {imp['severity']} + customers {imp['customers']} + revenue "
+                     f"journeys {imp['revenue']} + recurrence {imp['recurrence']}"
+                     + (f", raised to its potential {imp['potential']}" if imp["potential"] else "")
+                     + ")")
         lines.append(f"   {r['finding']}")
+        if r.get("reason_above"):
+            lines.append(f"   {r['reason_above']}")
         ev = r["evidence"]
         if ev["incident_count"]:
-            lines.append(f"   Incidents ({ev['incident_count']}):")
+            st = ev["strength"]
+            lines.append(f"   Incidents ({ev['incident_count']}; evidence {st['recorded']} recorded, "
+                         f"{st['measured']} measured, {st['inferred']} inferred):")
             for i in ev["incidents"][:5]:
                 lines.append(f"     {i['key']:<28} {i['severity'] or '-':<5} {i['started'] or '':<17} "
-                             f"{i['title'] or ''}")
+                             f"{i['strength']:<9} {i['title'] or ''}")
             if ev["incident_count"] > 5:
                 lines.append(f"     ... and {ev['incident_count'] - 5} more (--json lists them)")
+        for p in ev.get("promises", [])[:3]:
+            lines.append(f"   Promised, not delivered: \"{p['action']}\" ({len(p['promised'])} time(s) "
+                         f"from {p['promised_at']}, {p['why'].replace('_', ' ')}), then "
+                         f"{len(p['followers'])} incident(s) of {p['class']}, {p['followers_sev1']} SEV1")
         for m in ev["metrics"]:
             lines.append(f"   Metric: {m['label']} = {m['display']} ({m['op']} {m['threshold_display']})")
         for a in ev["answers"]:
-            lines.append(f"   Answer: {a['finding']} [{a['question']}: {a['value']}]")
+            risk = f", {a['risk']} risk" if a.get("risk") else ""
+            lines.append(f"   Answer: {a['finding']} [{a['question']}: {a['value']}{risk}"
+                         f"{', decisive' if a.get('decisive') else ''}]")
         lines.append("")
     lines.append("All risks:")
     for r in ranked:

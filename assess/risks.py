@@ -409,20 +409,31 @@ def incident_strength(df: pd.DataFrame, mask: np.ndarray, sig: Signal) -> float:
 
 
 def _incident_strengths(df: pd.DataFrame, selector: dict[str, Any]) -> np.ndarray:
-    """recorded / measured / inferred, per incident, for how a selector matched it."""
-    out = np.full(len(df), "measured", dtype=object)
+    """recorded / measured / inferred, per incident, for how a selector matched it: a field the
+    tool recorded (severity, service, detection source, impact) or a root cause is recorded; a
+    flag computed from recorded times (missed target, out of hours, recurring...) is measured; a
+    matching title or a time coincidence with a deploy is inferred. Several keys: the weakest."""
+    out = np.full(len(df), "recorded", dtype=object)
     if not len(df):
         return out
+
+    def weakest(marks: np.ndarray) -> None:
+        nonlocal out
+        worse = np.vectorize(STRENGTH_ORDER.get)(marks) > np.vectorize(STRENGTH_ORDER.get)(out)
+        out = np.where(worse, marks, out).astype(object)
+
+    if any(k in selector for k in SELECTOR_FLAGS if k != "change_related"):
+        weakest(np.full(len(df), "measured", dtype=object))
     if "change_related" in selector and "change_basis" in df.columns:
         basis = df["change_basis"].astype("string").fillna("")
-        out = np.where(basis.eq("recorded").to_numpy(bool), "recorded", "inferred").astype(object)
+        weakest(np.where(basis.eq("recorded").to_numpy(bool), "recorded", "inferred").astype(object))
     if "match" in selector:
         pattern = "|".join(f"(?:{p})" for p in selector["match"])
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)
             cause = df["root_cause"].fillna("").astype("string").str.contains(
                 pattern, case=False, regex=True).fillna(False).to_numpy(bool)
-        out = np.where(cause, "recorded", "inferred").astype(object)
+        weakest(np.where(cause, "recorded", "inferred").astype(object))
     return out
 
 
@@ -575,8 +586,9 @@ def assess_risk(risk: Risk, ev: Evidence, flags: dict[str, np.ndarray], gaps: di
     fields = {k: ("n/a" if v is None else v) for k, v in fields.items()}
     if not promise_ev and promises and len(hits):
         # a broken promise whose follow-up incidents are this risk's evidence belongs here too
+        # ... when most of the incidents that followed it are evidence here
         keys = set(hits["key"].astype(str))
-        promise_ev = [p for p in promises if keys & set(p["followers"])]
+        promise_ev = [p for p in promises if 2 * len(keys & set(p["followers"])) >= len(p["followers"])]
     template = risk.finding if len(hits) else risk.finding_answers
     marks = [x["strength"] for x in metric_ev + answer_ev] + list(strength[evidence_mask])
     return {
