@@ -13,6 +13,29 @@ import plotly.graph_objects as go
 SEVERITY_COLORS = {"SEV1": "#B42318", "SEV2": "#E07A1F", "SEV3": "#E9C46A", "SEV4": "#8DA9C4",
                    "unclassified": "#BBBBBB"}
 FONT = "Inter, DejaVu Sans, sans-serif"
+# Every word a chart shows, in each report language.
+TEXT = {
+    "en": {"per_week": "Incidents per week, by severity", "availability": "Availability",
+           "availability_title": "Availability per month vs SLA", "consumed": "Budget consumed",
+           "budget_title": "Error budget consumed per month (times the budget)",
+           "all": "All severities", "minutes": "minutes",
+           "resolve_title": "Median time to resolve per month, from detection",
+           "detection_title": "Detection source", "alert": "alert", "customer": "customer",
+           "internal": "staff", "unknown": "unknown", "unclassified": "unclassified"},
+    "fr": {"per_week": "Incidents par semaine, par sévérité", "availability": "Disponibilité",
+           "availability_title": "Disponibilité mensuelle face au SLA",
+           "consumed": "Budget consommé",
+           "budget_title": "Budget d'erreur consommé par mois (en fois le budget)",
+           "all": "Toutes sévérités", "minutes": "minutes",
+           "resolve_title": "Temps médian de résolution par mois, depuis la détection",
+           "detection_title": "Source de détection", "alert": "alerte", "customer": "client",
+           "internal": "équipe", "unknown": "inconnue", "unclassified": "non classé"},
+}
+
+
+def _pct(value: float, digits: int, lang: str) -> str:
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") + "\u202f%" if lang == "fr" else text + "%"
 
 
 def _layout(fig: go.Figure, title: str, primary: str) -> go.Figure:
@@ -29,16 +52,17 @@ def _layout(fig: go.Figure, title: str, primary: str) -> go.Figure:
     return fig
 
 
-def incidents_per_week(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure:
+def incidents_per_week(m: dict[str, Any], primary: str = "#1F3A5F", lang: str = "en") -> go.Figure:
     """Stacked bars: incidents per week by severity."""
     weeks = sorted({r["week"] for r in m["by_week_severity"]})
     fig = go.Figure()
     for sev, color in SEVERITY_COLORS.items():
         counts = {r["week"]: r["count"] for r in m["by_week_severity"] if r["severity"] == sev}
         if counts:
-            fig.add_bar(name=sev, x=weeks, y=[counts.get(w, 0) for w in weeks], marker_color=color)
+            fig.add_bar(name=TEXT[lang].get(sev, sev), x=weeks, y=[counts.get(w, 0) for w in weeks],
+                        marker_color=color)
     fig.update_xaxes(tickangle=-45)
-    fig = _layout(fig, "Incidents per week, by severity", primary)
+    fig = _layout(fig, TEXT[lang]["per_week"], primary)
     # legend above the plot, SEV1 first: under it, it would collide with the tilted week labels
     fig.update_layout(barmode="stack", legend={"orientation": "h", "y": 1.1, "x": 1,
                                                "xanchor": "right", "traceorder": "normal"})
@@ -46,41 +70,44 @@ def incidents_per_week(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure
 
 
 def availability_by_month(m: dict[str, Any], primary: str = "#1F3A5F",
-                          accent: str = "#E07A1F") -> go.Figure:
+                          accent: str = "#E07A1F", lang: str = "en") -> go.Figure:
     """Monthly availability (%) against the SLA line."""
     rows = m["availability_by_month"]
     months = [r["month"] + (" *" if r["partial"] else "") for r in rows]
     values = [round(r["availability"] * 100, 3) for r in rows]
     target = m["availability"]["sla_target"] * 100
     colors = [primary if r["sla_met"] else "#B42318" for r in rows]
-    fig = go.Figure(go.Bar(x=months, y=values, marker_color=colors, name="Availability",
-                           text=[f"{v:.2f}%" for v in values], textposition="outside"))
-    fig.add_scatter(x=months, y=[target] * len(months), mode="lines", name=f"SLA {target:g}%",
+    fig = go.Figure(go.Bar(x=months, y=values, marker_color=colors, name=TEXT[lang]["availability"],
+                           text=[_pct(v, 2, lang) for v in values], textposition="outside"))
+    fig.add_scatter(x=months, y=[target] * len(months), mode="lines",
+                    name=f"SLA {_pct(target, 1, lang)}",
                     line={"color": accent, "dash": "dash", "width": 2})
     low = min([*values, target])
     fig.update_yaxes(range=[max(0, low - (100 - low) * 0.6), 100.05], ticksuffix="%")
-    return _layout(fig, "Availability per month vs SLA", primary)
+    return _layout(fig, TEXT[lang]["availability_title"], primary)
 
 
-def error_budget(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure:
+def error_budget(m: dict[str, Any], primary: str = "#1F3A5F", lang: str = "en") -> go.Figure:
     """Error budget consumed per month, in times the month's budget (1x = all of it), as the
     overall figure is stated."""
     rows = m["availability_by_month"]
     months = [r["month"] + (" *" if r["partial"] else "") for r in rows]
     consumed = [round(r["budget_consumed"] or 0, 1) for r in rows]
     colors = ["#B42318" if c > 1 else primary for c in consumed]
-    fig = go.Figure(go.Bar(x=months, y=consumed, marker_color=colors, name="Budget consumed",
-                           text=[f"{c:.1f}\u00d7" for c in consumed], textposition="outside"))
+    shown = [f"{c:.1f}\u00d7".replace(".", "," if lang == "fr" else ".") for c in consumed]
+    fig = go.Figure(go.Bar(x=months, y=consumed, marker_color=colors, name=TEXT[lang]["consumed"],
+                           text=shown, textposition="outside"))
     fig.add_hline(y=1, line_dash="dash", line_color="#666666")
     fig.update_yaxes(ticksuffix="\u00d7", rangemode="tozero")
-    return _layout(fig, "Error budget consumed per month (times the budget)", primary)
+    return _layout(fig, TEXT[lang]["budget_title"], primary)
 
 
-def mttr_trend(m: dict[str, Any], primary: str = "#1F3A5F", accent: str = "#E07A1F") -> go.Figure:
+def mttr_trend(m: dict[str, Any], primary: str = "#1F3A5F", accent: str = "#E07A1F",
+               lang: str = "en") -> go.Figure:
     """Median time to resolve per month, from detection: SEV1-SEV2 (the headline) and all."""
     months = list(m["mttr_by_month"])
     major = (m.get("trends", {}).get("major_mttr_minutes") or {}).get("by_month", {})
-    series = [("All severities", [m["mttr_by_month"][k] for k in months], primary),
+    series = [(TEXT[lang]["all"], [m["mttr_by_month"][k] for k in months], primary),
               ("SEV1-SEV2", [major.get(k) for k in months], accent)]
     fig = go.Figure()
     for name, values, color in series:
@@ -89,28 +116,30 @@ def mttr_trend(m: dict[str, Any], primary: str = "#1F3A5F", accent: str = "#E07A
                                  text=["" if v is None else f"{v:.0f}" for v in values],
                                  textposition="top center"))
     top = max([v for _, vs, _ in series for v in vs if v is not None], default=0)
-    fig.update_yaxes(title_text="minutes", range=[0, top * 1.25 or 1])  # room for the labels
-    return _layout(fig, "Median time to resolve per month, from detection", primary)
+    fig.update_yaxes(title_text=TEXT[lang]["minutes"], range=[0, top * 1.25 or 1])  # room for labels
+    return _layout(fig, TEXT[lang]["resolve_title"], primary)
 
 
-def detection_sources(m: dict[str, Any], primary: str = "#1F3A5F") -> go.Figure:
+def detection_sources(m: dict[str, Any], primary: str = "#1F3A5F", lang: str = "en") -> go.Figure:
     """How incidents were detected."""
     data = m["by_detection_source"]
     palette = {"alert": primary, "customer": "#B42318", "internal": "#8DA9C4", "unknown": "#BBBBBB"}
-    fig = go.Figure(go.Pie(labels=list(data), values=list(data.values()), hole=0.55,
+    fig = go.Figure(go.Pie(labels=[TEXT[lang].get(k, k) for k in data], values=list(data.values()),
+                           hole=0.55,
                            marker={"colors": [palette.get(k, "#999999") for k in data]},
                            sort=False, textinfo="label+percent"))
-    return _layout(fig, "Detection source", primary)
+    return _layout(fig, TEXT[lang]["detection_title"], primary)
 
 
-def report_figures(m: dict[str, Any], primary: str, accent: str) -> dict[str, go.Figure]:
-    """The figures of the assessment report, by name."""
+def report_figures(m: dict[str, Any], primary: str, accent: str,
+                   lang: str = "en") -> dict[str, go.Figure]:
+    """The figures of the assessment report, by name, in the report's language."""
     return {
-        "incidents_per_week": incidents_per_week(m, primary),
-        "availability": availability_by_month(m, primary, accent),
-        "error_budget": error_budget(m, primary),
-        "mttr_trend": mttr_trend(m, primary, accent),
-        "detection": detection_sources(m, primary),
+        "incidents_per_week": incidents_per_week(m, primary, lang),
+        "availability": availability_by_month(m, primary, accent, lang),
+        "error_budget": error_budget(m, primary, lang),
+        "mttr_trend": mttr_trend(m, primary, accent, lang),
+        "detection": detection_sources(m, primary, lang),
     }
 
 

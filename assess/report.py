@@ -322,11 +322,11 @@ def gantt(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def report_svgs(a: Analysis) -> dict[str, str]:
-    """The report's charts as SVG, exported in one browser session."""
+def report_svgs(a: Analysis, lang: str = "en") -> dict[str, str]:
+    """The report's charts as SVG in the report's language, exported in one browser session."""
     e = a.engagement
     return charts.to_svg(charts.report_figures(a.metrics, e.branding.primary_color,
-                                               e.branding.accent_color),
+                                               e.branding.accent_color, lang),
                          sizes={name: (360, 280) for name in
                                 ("detection", "mttr_trend", "availability", "error_budget")})
 
@@ -350,7 +350,7 @@ def render(a: Analysis, out_dir: Path, report: str = "assessment", lang: str | N
         timings["data"] = time.perf_counter() - clock
         clock = time.perf_counter()
         if svgs is None:
-            svgs = report_svgs(a) if report == "assessment" else {}
+            svgs = report_svgs(a, lang) if report == "assessment" else {}
         timings["charts"] = time.perf_counter() - clock
         clock = time.perf_counter()
         context = build_context(a, lang, svgs, j)

@@ -617,3 +617,19 @@ def test_trend_names_the_worst_month_between_first_and_last():
                                                     "2026-03": 30.0}
     assert tr["major_mttr_minutes"]["direction"] == "improving"
     assert tr["major_mttr_minutes"]["worst_month"] == "2026-02"
+
+
+def test_charts_speak_the_report_language():
+    from assess import charts
+
+    m = compute(incidents({"severity": "SEV1", "detection_source": "customer",
+                           "detected": "2026-02-01T10:00Z", "resolved": "2026-02-01T11:00Z"}))
+    en = {k: f.to_dict() for k, f in charts.report_figures(m, "#000000", "#111111").items()}
+    fr = {k: f.to_dict() for k, f in charts.report_figures(m, "#000000", "#111111", "fr").items()}
+    assert fr["mttr_trend"]["layout"]["title"]["text"].startswith("Temps médian de résolution")
+    assert fr["detection"]["data"][0]["labels"] == ["client"]
+    assert en["detection"]["data"][0]["labels"] == ["customer"]
+    assert fr["availability"]["data"][0]["text"][0].endswith("\u202f%")
+    assert "," in fr["availability"]["data"][0]["text"][0]
+    for name in en:  # no English title left in the French edition
+        assert fr[name]["layout"]["title"]["text"] != en[name]["layout"]["title"]["text"], name
