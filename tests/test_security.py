@@ -661,3 +661,59 @@ def test_an_imported_folder_s_svg_logos_are_drawn_or_refused(app, alice, sample_
     e = load_engagement(_root(app, eid))
     assert e.branding.logo.suffix == ".png" and e.branding.consultant_logo.suffix == ".png"
     assert not list((_root(app, eid) / "branding").glob("*.svg"))
+
+
+# --- a busy database ----------------------------------------------------------------------------
+
+
+def _hold_write_lock(home: Path, seconds: float):
+    import sqlite3
+    import threading
+    import time
+
+    taken = threading.Event()
+
+    def hold():
+        conn = sqlite3.connect(home / "assess.db", isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        taken.set()
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    taken.wait(5)
+    return thread
+
+
+def test_a_held_write_lock_is_waited_for_then_a_clear_error_keeps_the_text(home, monkeypatch):
+    from assess.web import db
+
+    monkeypatch.setattr(db, "BUSY_MS", 100)
+    monkeypatch.setattr(db, "WRITE_WAIT", 1.5)
+    app = make_app(home)
+    w = Web(app)
+    assert w.login().status_code == 302
+    eid = w.import_folder(Path(__file__).parent.parent / "sample_engagement")
+    form = {"name": "Zoé O'Neil, head of support", "role": "support", "language": "fr", "days": "7"}
+    thread = _hold_write_lock(home, 0.6)  # shorter than the wait: retried, then saved
+    r = w.post(f"/e/{eid}/links", form)
+    thread.join()
+    assert r.status_code == 302
+    thread = _hold_write_lock(home, 4.0)  # longer: a 503 that keeps what was typed
+    token = w.token()
+    r = w.c.post(f"/e/{eid}/links", data={**form, "csrf_token": token})
+    thread.join()
+    page = html.unescape(r.data.decode())
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+    assert "nothing was saved" in page and 'value="Zoé O\'Neil, head of support"' in page
+    assert f'action="/e/{eid}/links"' in page and 'value="support"' in page
+    # sending it again from that page works once the lock is free
+    sent = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', html.unescape(page)))
+    assert w.c.post(f"/e/{eid}/links", data=sent).status_code == 302
+    # a busy sign-in never echoes the password
+    thread = _hold_write_lock(home, 4.0)
+    r = Web(app).post("/login", {"email": "alice@firm.io", "password": PASSWORD})
+    thread.join()
+    assert r.status_code == 503 and PASSWORD not in r.data.decode()

@@ -18,7 +18,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
-from .db import Database, database_url, head_revision
+from .db import Database, DatabaseBusy, database_url, head_revision
 from .service import Workspace
 
 csrf = CSRFProtect()
@@ -183,6 +183,26 @@ def create_app(home: str | Path | None = None, db_url: str | None = None,
         if wants_json():
             return jsonify(error="too_large", message=msg), 413
         return render_template("error.html", code=413, title="File too large", message=msg), 413
+
+    @app.errorhandler(DatabaseBusy)
+    def busy(_exc):
+        """The write lock stayed taken (retried with backoff for WRITE_WAIT s): a 503 that says
+        nothing was saved and keeps what was sent, ready to send again."""
+        from . import db as db_module
+
+        seconds = int(db_module.WRITE_WAIT)
+        message = (f"The database stayed busy for {seconds} seconds: nothing was saved. "
+                   "Send it again in a moment.")
+        if wants_json():
+            return jsonify(error="busy", message=message), 503, {"Retry-After": "5"}
+        if request.method != "POST":
+            return render_template("error.html", code=503, title="Busy, try again",
+                                   message=message), 503, {"Retry-After": "5"}
+        fields = [(k, v) for k, v in request.form.items(multi=True)
+                  if k != "csrf_token" and "password" not in k]  # a password is never echoed
+        files = [f.filename for f in request.files.values() if f.filename]
+        return render_template("busy.html", fields=fields, files=files, seconds=seconds,
+                               action=request.full_path.rstrip("?")), 503, {"Retry-After": "5"}
 
     @app.errorhandler(404)
     def not_found(_exc):

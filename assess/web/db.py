@@ -35,6 +35,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_MS = 5000  # SQLite waits this long for the write lock per try (PRAGMA busy_timeout)
+WRITE_WAIT = 30.0  # seconds a write waits for the lock in all, retrying with backoff
+
+
+class DatabaseBusy(RuntimeError):
+    """The write lock stayed taken for WRITE_WAIT seconds (another process holds it): nothing
+    was written; the caller says so and keeps what the user sent."""
 
 
 def utcnow() -> dt.datetime:
@@ -181,6 +188,8 @@ class Database:
         with self.engine.connect() as conn:
             conn = conn.execution_options(immediate=True)
             with Session(bind=conn, expire_on_commit=False) as s:
+                if self.sqlite:
+                    _take_write_lock(s)
                 yield s
                 s.commit()
 
@@ -203,6 +212,28 @@ class Database:
         self.engine.dispose()
 
 
+def _take_write_lock(s: Session) -> None:
+    """BEGIN IMMEDIATE before any of the caller's work, retried with backoff while another
+    process holds the lock (each try waits BUSY_MS), DatabaseBusy after WRITE_WAIT seconds."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    delay, deadline = 0.1, time.monotonic() + WRITE_WAIT
+    while True:
+        try:
+            s.connection()  # the session begins: BEGIN IMMEDIATE takes the write lock
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            s.rollback()
+            if time.monotonic() + delay > deadline:
+                raise DatabaseBusy(f"the database stayed busy for {WRITE_WAIT:g} s") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
 def alembic_config():
     from alembic.config import Config
 
@@ -223,7 +254,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
