@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,11 +56,28 @@ def evidence(a: Analysis) -> risks.Evidence:
                           journeys=a.engagement.revenue_critical_journeys)
 
 
-def judgement(a: Analysis, lang: str | None = None) -> dict[str, Any]:
-    """The ranked risks and the plan, with the consultant's overrides applied."""
+def postmortem_items(a: Analysis) -> list[dict[str, Any]]:
+    """The postmortems' action items as plain records (file order), for the plan."""
+    items = a.data.actions
+    if items is None or items.empty:
+        return []
+    out = []
+    for row in items.to_dict("records"):
+        due = row.get("due")
+        out.append({"incident_key": row.get("incident_key"), "title": row.get("title"),
+                    "owner": None if pd.isna(row.get("owner")) else row.get("owner"),
+                    "due": None if due is None or pd.isna(due) else pd.Timestamp(due).date(),
+                    "done": bool(row.get("done"))})
+    return out
+
+
+def judgement(a: Analysis, lang: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
+    """The ranked risks and the plan, with the consultant's overrides applied; `today` is the
+    report date (the plan's overdue marks, and its start when the engagement names none)."""
     lang = lang or a.engagement.language
     catalog, library = plans.load_catalogs(a.engagement.root)
     overrides = plans.load_overrides(a.engagement.root, catalog, library)
     ranking = plans.apply_risk_overrides(risks.rank(catalog, evidence(a), lang), overrides, lang)
-    plan = plans.build(ranking, catalog, library, a.engagement.start_date, a.metrics, overrides, lang)
+    plan = plans.build(ranking, catalog, library, a.engagement.start_date, a.metrics, overrides, lang,
+                       team=a.engagement.team, postmortems=postmortem_items(a), today=today)
     return {"risks": ranking, "plan": plan}

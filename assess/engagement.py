@@ -58,6 +58,23 @@ class BusinessHours:
 
 
 @dataclass(frozen=True)
+class Person:
+    """Someone the plan can count on: their role and the days a week they give reliability work."""
+
+    name: str
+    role: str | None = None  # a role of the remediation library (platform, eng-lead, ...) or free text
+    days_per_week: float | None = None  # None: the team's default
+    days_per_week_budget_spent: float | None = None  # while the error budget is spent
+
+
+@dataclass(frozen=True)
+class Team:
+    size: int | None = None  # engineers in the client's team
+    people: tuple[Person, ...] = ()
+    default_days_per_week: float = 1.0  # for someone named without days_per_week
+
+
+@dataclass(frozen=True)
 class Engagement:
     root: Path
     client: str
@@ -70,7 +87,7 @@ class Engagement:
     mitigation_targets: dict[str, float]
     revenue_critical_journeys: tuple[str, ...]
     branding: Branding
-    start_date: dt.date
+    start_date: dt.date | None  # None: the plan starts the Monday after the report date
     language: str = "en"
     partial_outage_weight: float = 0.5
     change_window_minutes: float = 120.0
@@ -80,6 +97,7 @@ class Engagement:
     impact_by_severity: dict[str, str] = field(
         default_factory=lambda: dict(DEFAULT_IMPACT_BY_SEVERITY))
     severity_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    team: Team = field(default_factory=Team)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -243,6 +261,43 @@ def _parse_business_hours(r: _Reader) -> BusinessHours:
     return BusinessHours(start=start, end=end, days=tuple(sorted(set(days))))
 
 
+def _parse_team(r: _Reader) -> Team:
+    raw = r.get("team", {})
+    if not isinstance(raw, dict) or set(raw) - {"size", "people", "default_days_per_week"}:
+        raise r.fail("team", "a mapping with size, default_days_per_week and people", raw)
+    engineers = r.get("client.engineers", None)
+    size = r.number("team.size", engineers, lo=1, hi=100_000) if (
+        raw.get("size") is not None or engineers is not None) else None
+    if size is not None and size != int(size):
+        raise r.fail("team.size", "a whole number of engineers", size)
+    default = r.number("team.default_days_per_week", 1, lo=0, hi=7)
+    people_raw = r.get("team.people", [])
+    if not isinstance(people_raw, list):
+        raise r.fail("team.people", "a list of people (name, role, days_per_week)", people_raw)
+    people: list[Person] = []
+    for i, p in enumerate(people_raw):
+        key = f"team.people[{i}]"
+        if not isinstance(p, dict) or set(p) - {"name", "role", "days_per_week",
+                                                 "days_per_week_budget_spent"}:
+            raise r.fail(key, "a mapping with name, role, days_per_week and optionally "
+                         "days_per_week_budget_spent", p)
+        sub = _Reader(p, r.source)
+        try:
+            name = sub.text("name")
+            role = sub.text("role", None) if p.get("role") is not None else None
+            days = sub.number("days_per_week", None, lo=0, hi=7) if p.get("days_per_week") is not None \
+                else None
+            spent = sub.number("days_per_week_budget_spent", None, lo=0, hi=7) if p.get(
+                "days_per_week_budget_spent") is not None else None
+        except EngagementError as exc:
+            raise EngagementError(str(exc).replace("key '", f"key '{key}.", 1)) from None
+        if any(q.name.casefold() == name.casefold() for q in people):
+            raise r.fail(f"{key}.name", "a name not already listed", name)
+        people.append(Person(name=name, role=role, days_per_week=days, days_per_week_budget_spent=spent))
+    return Team(size=int(size) if size is not None else None, people=tuple(people),
+                default_days_per_week=default)
+
+
 def parse_engagement(data: Any, root: Path, source: Path | None = None) -> Engagement:
     """Validate a parsed engagement.yaml mapping and build the Engagement."""
     source = source or root / "engagement.yaml"
@@ -282,7 +337,7 @@ def parse_engagement(data: Any, root: Path, source: Path | None = None) -> Engag
         mitigation_targets=_parse_targets(r),
         revenue_critical_journeys=tuple(journeys),
         branding=_parse_branding(r, root, client),
-        start_date=r.date("start_date", end + dt.timedelta(days=1)),
+        start_date=r.date("start_date", None) if data.get("start_date") is not None else None,
         language=language,
         partial_outage_weight=r.number("sla.partial_outage_weight", 0.5, lo=0, hi=1),
         change_window_minutes=r.number("change_window_minutes", 120, lo=1, hi=7 * 24 * 60),
@@ -290,6 +345,7 @@ def parse_engagement(data: Any, root: Path, source: Path | None = None) -> Engag
         business_hours=_parse_business_hours(r),
         impact_by_severity=_parse_impacts(r),
         severity_overrides={str(k): {str(a): b for a, b in v.items()} for k, v in overrides.items()},
+        team=_parse_team(r),
     )
 
 
@@ -346,6 +402,11 @@ business_hours:
   end: "18:00"
   days: [mon, tue, wed, thu, fri]
 revenue_critical_journeys: []
+# start_date: 2026-01-05   # first day of the plan; default: the Monday after the report date
+team:                # who carries the plan (docs/engagement-format.md)
+  # size: 12         # engineers in the team
+  default_days_per_week: 1     # reliability days a week of someone named without days_per_week
+  people: []         # - {name: Priya Raman, role: platform, days_per_week: 2}
 branding:
   name: {client}
   primary_color: "#1F3A5F"

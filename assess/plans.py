@@ -1,331 +1,110 @@
-"""The 30-day reliability reset plan and the 0-7 / 7-30 / 30-90-day roadmap, from the ranked risks.
+"""The plan: the 30-day reliability reset by week and the 0-7 / 7-30 / 30-90-day roadmap, built
+from the ranked risks, the remediation library (assess/remediations.py), the consultant's overrides
+(assess/overrides.py), the team's capacity and the postmortems' action items.
 
-Pure functions of the ranking, the remediation library (YAML), the engagement's start date and
-the consultant's overrides (`overrides.yaml` in the engagement folder, never written by a run, so
-every decision survives re-running the analysis). Rules, documented in docs/risks.md:
+A pure function of plain data. Rules, documented in docs/plans.md:
 - The plan holds the top risks' actions (in rank order), the reset-plan actions of the source
-  articles (`always`), pinned actions, and for each further risk with evidence its first action,
-  deferred to the 30-90-day horizon. Dropped actions are left out; consultant actions are added.
-- Due dates count from the start date as day 1: week N ends on day 7N, a horizon of D days ends on
-  day D; a due date on a Saturday or Sunday moves back to the Friday before. An explicit `due` wins.
-- Owner: a named person set on the action, else the person named for its role, else the role.
+  articles (`always`), pinned actions, open postmortem items (adopted), and for each further risk
+  with evidence its first action, at the library's own horizon (a quick win stays a quick win).
+  The consultant's diagnostic actions are the engagement's output, done in week 1, not client work.
+- Postmortem action items already recorded are linked to the action they match, never added
+  again; an action whose items are all done is done; open items keep their owner.
+- Week N of the plan is days 7N-6 .. 7N, the start date being day 1 (default: the Monday after the
+  report date). Each action is levelled on its owner's capacity (days a week of reliability work):
+  it starts in its week (0-7: week 1, 7-30: its library week, 30-90: staggered from week 5) and is
+  due at the end of the week its work is done, at the latest by its horizon's end. What does not
+  fit by then is not overloaded on anyone: it is listed with the decision it needs.
+- The error-budget rule: while availability.budget_consumed > 1, the people give their
+  `days_per_week_budget_spent` (default twice their days, at most 5) during the 30-day reset.
+- A due date on a Saturday or Sunday moves back to the Friday before; an explicit `due` wins.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from pathlib import Path
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from . import risks
-from .files import atomic_write, folder_lock
 from .formatting import fmt_value
+from .overrides import (  # noqa: F401  (re-exported: the CLI, the web app and analysis use them)
+    ACTION_EDIT_KEYS,
+    OVERRIDES,
+    STATUSES,
+    Overrides,
+    apply_risk_overrides,
+    as_date,
+    edit_overrides,
+    load_overrides,
+    read_overrides_data,
+    save_overrides,
+    text_of,
+    validate_overrides,
+)
+from .remediations import (  # noqa: F401  (re-exported)
+    EFFORTS,
+    WEEKS_OF_HORIZON,
+    Action,
+    Library,
+    load_catalogs,
+    parse_library,
+    validate_library,
+)
 
-EFFORTS = {"S": {"en": "under a day", "fr": "moins d'une journée"},
-           "M": {"en": "2-5 days", "fr": "2 à 5 jours"},
-           "L": {"en": "1-3 weeks", "fr": "1 à 3 semaines"}}
-WEEKS_OF_HORIZON = {"0-7": (1,), "7-30": (2, 3, 4), "30-90": ()}
-OVERRIDES = "overrides.yaml"
-
-
-@dataclass(frozen=True)
-class Action:
-    id: str
-    title: dict[str, str]
-    why: dict[str, str]
-    horizon: str
-    week: int | None
-    effort: str
-    owner: str  # a role id
-    verify: dict[str, Any]
-    always: bool = False
-
-
-@dataclass(frozen=True)
-class Library:
-    actions: dict[str, Action]
-    roles: dict[str, dict[str, str]]
-    weeks: dict[int, dict[str, str]]
-    horizons: dict[str, dict[str, Any]]
-    file: str
-
-
-# --- the remediation library -----------------------------------------------------------------
-
-
-def validate_library(data: Any, file: str, metric_paths: set[str]) -> list[str]:
-    """Every problem with a remediation library, naming the file, the action and the key."""
-    if not isinstance(data, dict) or not isinstance(data.get("actions"), list):
-        return [f"{file}: expected a mapping with an 'actions' list"]
-    problems: list[str] = []
-    roles = data.get("roles") if isinstance(data.get("roles"), dict) else {}
-    if not roles:
-        problems.append(f"{file}: roles: expected a mapping of role id to its name in each language")
-    for rid, names in roles.items():
-        risks._texts(names, f"{file}: roles.{rid}", problems)
-    weeks = data.get("weeks") if isinstance(data.get("weeks"), dict) else {}
-    if sorted(weeks) != [1, 2, 3, 4]:
-        problems.append(f"{file}: weeks: expected the titles of weeks 1, 2, 3 and 4")
-    for w, names in weeks.items():
-        risks._texts(names, f"{file}: weeks.{w}", problems)
-    horizons = data.get("horizons") if isinstance(data.get("horizons"), dict) else {}
-    if sorted(horizons) != sorted(WEEKS_OF_HORIZON):
-        problems.append(f"{file}: horizons: expected {', '.join(WEEKS_OF_HORIZON)}")
-    seen: set[str] = set()
-    for i, a in enumerate(data["actions"]):
-        if not isinstance(a, dict):
-            problems.append(f"{file}: actions[{i}]: expected a mapping")
-            continue
-        aid = a.get("id")
-        where = f"{file}: action {aid!r}" if aid else f"{file}: actions[{i}]"
-        if not isinstance(aid, str) or not aid:
-            problems.append(f"{where}: id: expected a text")
-        elif aid in seen:
-            problems.append(f"{where}: id: duplicate id")
-        seen.add(str(aid))
-        risks._texts(a.get("title"), f"{where}: title", problems)
-        risks._texts(a.get("why"), f"{where}: why", problems)
-        horizon = a.get("horizon")
-        if horizon not in WEEKS_OF_HORIZON:
-            problems.append(f"{where}: horizon: expected one of {', '.join(WEEKS_OF_HORIZON)}, "
-                            f"got {horizon!r}")
-        else:
-            allowed = WEEKS_OF_HORIZON[horizon]
-            week = a.get("week")
-            if allowed and week not in allowed:
-                problems.append(f"{where}: week: a {horizon}-day action needs a week in "
-                                f"{', '.join(map(str, allowed))}, got {week!r}")
-            if not allowed and week is not None:
-                problems.append(f"{where}: week: a 30-90-day action is beyond the 30-day plan "
-                                "(remove week)")
-        if a.get("effort") not in EFFORTS:
-            problems.append(f"{where}: effort: expected S, M or L, got {a.get('effort')!r}")
-        if a.get("owner") not in roles:
-            problems.append(f"{where}: owner: expected a role ({', '.join(roles)}), got {a.get('owner')!r}")
-        problems += _verify_problems(a.get("verify"), where, metric_paths)
-    return problems
+# the weeks an action may be worked in, by horizon: (earliest, latest); day 90 falls in week 13
+HORIZON_WEEKS = {"0-7": (1, 1), "7-30": (2, 4), "30-90": (5, 13)}
+PLAN_WEEKS = 13
+BUDGET_METRIC = "availability.budget_consumed"
+BUDGET_THRESHOLD = 1.0  # the budget is spent when more than all of it is consumed
+OPEN = ("planned", "in progress", "blocked")
+REASONS = {"top-risk": 0, "pinned": 1, "consultant": 1, "postmortem": 2, "reset-plan": 3, "further-risk": 4}
+WORDS = {
+    "en": {"now": "now", "met": "already met", "not_goal": "kept, not a goal",
+           "weeks": "week", "rule_on": (
+               "The error budget is spent {x} over (error budget consumed {x} > {t}). Until it is back "
+               "under {t}, feature work yields to stabilisation: during the 30-day reset the named people "
+               "give {spent} person-days a week to reliability instead of {normal}."),
+           "rule_off": ("Error budget consumed {x} (not above {t}): capacity stays as planned. If it goes "
+                        "over {t}, feature work yields to stabilisation until it recovers."),
+           "rule_none": ("The error budget consumed is not measurable: the rule (feature work yields to "
+                         "stabilisation while it is above {t}) cannot be checked."),
+           "overflow": ("{owner} has {free} of the {needs} person-days it needs by {by}: decide whether to "
+                        "give {owner} more reliability time, hand it to someone else, or move it to a "
+                        "later horizon."),
+           "unstaffed": ("No one is named for the role {role}: name someone (owners in overrides.yaml or "
+                         "team.people in engagement.yaml) so its {n} action(s) can be planned on capacity."),
+           "overdue": ("{n} action(s) still open past their due date ({ids}): mark them done or give them "
+                       "a new date."),
+           "pinned_no_evidence": "risk {rid!r} is pinned but has no evidence, so it is not in the top three"},
+    "fr": {"now": "actuellement", "met": "déjà atteint", "not_goal": "à maintenir, pas un objectif",
+           "weeks": "semaine", "rule_on": (
+               "Le budget d'erreur est dépassé {x} (budget consommé {x} > {t}). Tant qu'il n'est pas revenu "
+               "sous {t}, la stabilisation passe avant les fonctionnalités : pendant les 30 jours, les "
+               "personnes nommées donnent {spent} jours par semaine à la fiabilité au lieu de {normal}."),
+           "rule_off": ("Budget d'erreur consommé {x} (pas au-dessus de {t}) : la capacité reste celle du "
+                        "plan. S'il dépasse {t}, la stabilisation passera avant les fonctionnalités."),
+           "rule_none": ("Le budget d'erreur consommé n'est pas mesurable : la règle (stabilisation avant "
+                         "fonctionnalités au-dessus de {t}) ne peut pas être vérifiée."),
+           "overflow": ("{owner} dispose de {free} des {needs} jours-personne nécessaires d'ici le {by} : "
+                        "décider de lui donner plus de temps fiabilité, de confier l'action à quelqu'un "
+                        "d'autre ou de la repousser à un horizon plus lointain."),
+           "unstaffed": ("Personne n'est nommé pour le rôle {role} : nommer quelqu'un (owners dans "
+                         "overrides.yaml ou team.people dans engagement.yaml) pour planifier ses {n} "
+                         "action(s) sur la capacité."),
+           "overdue": ("{n} action(s) encore ouvertes après leur échéance ({ids}) : les marquer faites ou "
+                       "leur donner une nouvelle date."),
+           "pinned_no_evidence": "le risque {rid!r} est épinglé mais sans preuve : il n'est pas dans les "
+                                 "trois premiers"},
+}
+STATUS_LABELS = {"en": {s: s for s in STATUSES},
+                 "fr": {"planned": "prévue", "in progress": "en cours", "done": "faite",
+                        "dropped": "abandonnée", "blocked": "bloquée"}}
 
 
-def _verify_problems(verify: Any, where: str, metric_paths: set[str]) -> list[str]:
-    if not isinstance(verify, dict) or not ("metric" in verify or "text" in verify):
-        return [f"{where}: verify: expected a metric (with below or above) or a text"]
-    problems = []
-    if "metric" in verify and verify["metric"] not in metric_paths:
-        problems.append(f"{where}: verify.metric: {verify['metric']!r} is neither in the metric "
-                        "catalog (assess/data/metrics.yaml) nor declared under 'metrics' in risks.yaml")
-    if "metric" in verify and "text" not in verify and not any(k in verify for k in ("below", "above")):
-        problems.append(f"{where}: verify: a metric needs a target (below or above) or a text")
-    if "text" in verify and not isinstance(verify["text"], str):
-        risks._texts(verify["text"], f"{where}: verify.text", problems)
-    return problems
-
-
-def parse_library(data: dict[str, Any], file: str, metric_paths: set[str]) -> Library:
-    problems = validate_library(data, file, metric_paths)
-    if problems:
-        raise risks.CatalogError("\n".join(problems))
-    actions = {a["id"]: Action(id=a["id"], title=a["title"], why=a["why"], horizon=a["horizon"],
-                               week=a.get("week"), effort=a["effort"], owner=a["owner"],
-                               verify=a["verify"], always=bool(a.get("always")))
-               for a in data["actions"]}
-    return Library(actions=actions, roles=data["roles"], weeks={int(k): v for k, v in data["weeks"].items()},
-                   horizons=data["horizons"], file=file)
-
-
-def load_catalogs(root: Path | None = None) -> tuple[risks.Catalog, Library]:
-    """The risk catalog and the remediation library of an engagement, checked against each other."""
-    rpath = risks.catalog_path(root, "risks.yaml")
-    lpath = risks.catalog_path(root, "remediations.yaml")
-    rdata = risks.read_yaml(rpath)
-    own = (rdata.get("metrics") or {}) if isinstance(rdata, dict) else {}
-    metric_paths = set(risks.metric_catalog()) | set(own if isinstance(own, dict) else ())
-    library = parse_library(risks.read_yaml(lpath), lpath.name, metric_paths)
-    return risks.parse(rdata, rpath.name, set(library.actions)), library
-
-
-# --- overrides ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Overrides:
-    owners: dict[str, str] = field(default_factory=dict)
-    risk_order: list[str] = field(default_factory=list)
-    risk_drop: list[str] = field(default_factory=list)
-    risk_edit: dict[str, dict[str, str]] = field(default_factory=dict)
-    action_drop: list[str] = field(default_factory=list)
-    action_pin: list[str] = field(default_factory=list)
-    action_edit: dict[str, dict[str, Any]] = field(default_factory=dict)
-    action_add: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not any(vars(self).values())
-
-
-ACTION_EDIT_KEYS = ("title", "why", "owner", "due", "week", "horizon", "effort", "note", "verify")
-
-
-def _text(value: Any, lang: str) -> str:
-    """A consultant's text: a plain string, or one per language."""
-    if isinstance(value, dict):
-        return value.get(lang) or value.get("en") or ""
-    return str(value)
-
-
-def _date(value: Any, where: str, problems: list[str]) -> None:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return
-    if isinstance(value, str):
-        try:
-            dt.date.fromisoformat(value)
-            return
-        except ValueError:
-            pass
-    problems.append(f"{where}: expected a date as YYYY-MM-DD, got {value!r}")
-
-
-def validate_overrides(data: Any, file: str, catalog: risks.Catalog, library: Library) -> list[str]:
-    """Every problem with an overrides file: unknown ids, wrong types, impossible weeks."""
-    if data is None:
-        return []
-    if not isinstance(data, dict):
-        return [f"{file}: expected a mapping with owners, risks and actions"]
-    problems: list[str] = []
-    unknown = set(data) - {"owners", "risks", "actions"}
-    if unknown:
-        problems.append(f"{file}: unknown section(s) {', '.join(sorted(unknown))} "
-                        "(expected owners, risks, actions)")
-    risk_ids = {r.id for r in catalog.risks}
-    owners = data.get("owners") or {}
-    if not isinstance(owners, dict):
-        problems.append(f"{file}: owners: expected a mapping of role to person")
-    else:
-        for role, name in owners.items():
-            if role not in library.roles:
-                problems.append(f"{file}: owners.{role}: unknown role (expected one of "
-                                f"{', '.join(library.roles)})")
-            elif not isinstance(name, str) or not name.strip():
-                problems.append(f"{file}: owners.{role}: expected a person's name")
-    rsec = data.get("risks") or {}
-    if not isinstance(rsec, dict):
-        problems.append(f"{file}: risks: expected a mapping with order, drop, edit")
-        rsec = {}
-    for key in ("order", "drop"):
-        problems += _id_list(rsec.get(key), f"{file}: risks.{key}", risk_ids, "risk")
-    for rid, edit in (rsec.get("edit") or {}).items():
-        if rid not in risk_ids:
-            problems.append(f"{file}: risks.edit.{rid}: unknown risk")
-        elif not isinstance(edit, dict) or set(edit) - {"title", "finding"}:
-            problems.append(f"{file}: risks.edit.{rid}: expected title and/or finding")
-    asec = data.get("actions") or {}
-    if not isinstance(asec, dict):
-        problems.append(f"{file}: actions: expected a mapping with drop, pin, edit, add")
-        asec = {}
-    added = [a.get("id") for a in (asec.get("add") or []) if isinstance(a, dict)]
-    known = set(library.actions) | {a for a in added if a}
-    for key in ("drop", "pin"):
-        problems += _id_list(asec.get(key), f"{file}: actions.{key}", known, "action")
-    for aid, edit in (asec.get("edit") or {}).items():
-        where = f"{file}: actions.edit.{aid}"
-        if aid not in known:
-            problems.append(f"{where}: unknown action")
-            continue
-        if not isinstance(edit, dict):
-            problems.append(f"{where}: expected a mapping of {', '.join(ACTION_EDIT_KEYS)}")
-            continue
-        problems += _action_fields(edit, where, library, catalog)
-    for i, add in enumerate(asec.get("add") or []):
-        where = f"{file}: actions.add[{i}]"
-        if not isinstance(add, dict):
-            problems.append(f"{where}: expected a mapping")
-            continue
-        if not isinstance(add.get("id"), str) or not add["id"]:
-            problems.append(f"{where}: id: expected a text")
-        elif add["id"] in library.actions or added.count(add["id"]) > 1:
-            problems.append(f"{where}: id: {add['id']!r} is already used")
-        for key in ("title", "horizon", "owner"):
-            if key not in add:
-                problems.append(f"{where}: {key}: required for a new action")
-        problems += _action_fields({k: v for k, v in add.items() if k not in ("id", "risk")},
-                                   where, library, catalog)
-        if "risk" in add and add["risk"] not in risk_ids:
-            problems.append(f"{where}: risk: unknown risk {add['risk']!r}")
-    return problems
-
-
-def _id_list(ids: Any, where: str, known: set[str], kind: str) -> list[str]:
-    """A list of known ids, or the problems with it."""
-    if not isinstance(ids or [], list):
-        return [f"{where}: expected a list of {kind} ids"]
-    return [f"{where}: unknown {kind} {i!r}" for i in ids or [] if i not in known]
-
-
-def _action_fields(edit: dict[str, Any], where: str, library: Library,
-                   catalog: risks.Catalog) -> list[str]:
-    problems = []
-    for key, value in edit.items():
-        if key not in ACTION_EDIT_KEYS:
-            problems.append(f"{where}: {key}: unknown key (expected {', '.join(ACTION_EDIT_KEYS)})")
-        elif key == "due":
-            _date(value, f"{where}.due", problems)
-        elif key == "horizon" and value not in WEEKS_OF_HORIZON:
-            problems.append(f"{where}.horizon: expected one of {', '.join(WEEKS_OF_HORIZON)}")
-        elif key == "week" and value is not None and value not in (1, 2, 3, 4):
-            problems.append(f"{where}.week: expected 1, 2, 3 or 4")
-        elif key == "effort" and value not in EFFORTS:
-            problems.append(f"{where}.effort: expected S, M or L")
-        elif key == "verify":
-            problems += _verify_problems(value, where, set(catalog.metrics))
-        elif key in ("title", "why", "owner", "note") and not (
-                isinstance(value, str) and value.strip() or isinstance(value, dict)):
-            problems.append(f"{where}.{key}: expected a text")
-    horizon, week = edit.get("horizon"), edit.get("week")
-    if horizon in WEEKS_OF_HORIZON and week is not None and week not in WEEKS_OF_HORIZON[horizon]:
-        problems.append(f"{where}: week {week} does not fall in the {horizon}-day horizon")
-    return problems
-
-
-def load_overrides(root: Path, catalog: risks.Catalog, library: Library) -> Overrides:
-    """The consultant's overrides of an engagement folder (empty when there is no file)."""
-    path = Path(root) / OVERRIDES
-    if not path.is_file():
-        return Overrides()
-    data = risks.read_yaml(path)
-    problems = validate_overrides(data, path.name, catalog, library)
-    if problems:
-        raise risks.CatalogError("\n".join(problems))
-    data = data or {}
-    rsec, asec = data.get("risks") or {}, data.get("actions") or {}
-    return Overrides(owners=dict(data.get("owners") or {}), risk_order=list(rsec.get("order") or []),
-                     risk_drop=list(rsec.get("drop") or []), risk_edit=dict(rsec.get("edit") or {}),
-                     action_drop=list(asec.get("drop") or []), action_pin=list(asec.get("pin") or []),
-                     action_edit=dict(asec.get("edit") or {}), action_add=list(asec.get("add") or []))
-
-
-def apply_risk_overrides(ranking: list[dict[str, Any]], o: Overrides, lang: str) -> list[dict[str, Any]]:
-    """Consultant's order first (in the order given), dropped risks last; edits replace the text."""
-    by_id = {r["id"]: r for r in ranking}
-    for rid, edit in o.risk_edit.items():
-        for key in ("title", "finding"):
-            if key in edit:
-                by_id[rid][key] = _text(edit[key], lang)
-                by_id[rid]["edited"] = True
-    pinned = [by_id[rid] for rid in o.risk_order if rid not in o.risk_drop]
-    for r in pinned:
-        r["pinned"] = True
-    rest = [r for r in ranking if r["id"] not in o.risk_order and r["id"] not in o.risk_drop]
-    dropped = [by_id[rid] for rid in o.risk_drop]
-    for r in dropped:
-        r["dropped"] = True
-    # pinned risks without evidence still stay out of the top three (risks.number)
-    return risks.number(pinned + [r for r in rest if r["has_evidence"]] + dropped
-                        + [r for r in rest if not r["has_evidence"]])
-
-
-# --- due dates ---------------------------------------------------------------------------------
+# --- dates ---------------------------------------------------------------------------------------
 
 
 def working_day(day: dt.date) -> dt.date:
@@ -339,12 +118,114 @@ def due_date(start: dt.date, horizon: str, week: int | None, horizons: dict[str,
     return working_day(start + dt.timedelta(days=last_day - 1))
 
 
-# --- the plan ---------------------------------------------------------------------------------
+def week_end(start: dt.date, week: int, horizon_days: int | None = None) -> dt.date:
+    """The working day that ends week N (never past the horizon's last day)."""
+    last_day = 7 * week if horizon_days is None else min(7 * week, horizon_days)
+    return working_day(start + dt.timedelta(days=last_day - 1))
+
+
+def week_of(start: dt.date, day: dt.date) -> int:
+    """The plan week a date falls in (week 1 holds the start date; earlier dates are week 1)."""
+    return max(1, (day - start).days // 7 + 1)
+
+
+def next_monday(day: dt.date) -> dt.date:
+    """The first Monday strictly after a day: the default start of a plan."""
+    return day + dt.timedelta(days=7 - day.weekday())
+
+
+# --- people and capacity -------------------------------------------------------------------------
+
+
+@dataclass
+class Person:
+    name: str
+    role: str | None
+    days_per_week: float
+    days_budget_spent: float
+    source: str  # team | owners | postmortem
+
+
+def people_of(team: Any, owners: dict[str, str], postmortem_owners: Iterable[str],
+              library: Library) -> dict[str, Person]:
+    """Everyone the engagement names, by name: the team (engagement.yaml), the owners named for
+    roles (overrides.yaml), the owners of postmortem action items."""
+    default = float(getattr(team, "default_days_per_week", 1.0)) if team is not None else 1.0
+    out: dict[str, Person] = {}
+
+    def add(name: str, role: str | None, days: float | None, spent: float | None, source: str) -> None:
+        key = name.strip().casefold()
+        if key in {k.casefold() for k in out}:
+            return
+        d = default if days is None else float(days)
+        out[name.strip()] = Person(name.strip(), role, d,
+                                   float(spent) if spent is not None else min(5.0, 2 * d), source)
+
+    for p in getattr(team, "people", ()) if team is not None else ():
+        add(p.name, p.role, p.days_per_week, p.days_per_week_budget_spent, "team")
+    for role, name in owners.items():
+        if role in library.roles:
+            add(name, role, None, None, "owners")
+    for name in postmortem_owners:
+        if name:
+            add(name, None, None, None, "postmortem")
+    return out
+
+
+def _find(people: dict[str, Person], name: str | None) -> Person | None:
+    if not name:
+        return None
+    key = name.strip().casefold()
+    return next((p for n, p in people.items() if n.casefold() == key), None)
+
+
+# --- postmortem items --------------------------------------------------------------------------
+
+
+def _norm(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", title.casefold()).strip()
+
+
+def postmortem_groups(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Postmortem action items, one per distinct title (a recurring family records the same item
+    again): its incidents, and the last record's owner, due date and done flag (file order)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for item in items:
+        title = str(item.get("title") or "").strip()
+        if not title:
+            continue
+        g = groups.setdefault(_norm(title), {"title": title, "incidents": [], "owner": None, "due": None,
+                                             "done": False})
+        if item.get("incident_key") and item["incident_key"] not in g["incidents"]:
+            g["incidents"].append(item["incident_key"])
+        g["owner"] = item.get("owner") or g["owner"]
+        due = item.get("due")
+        g["due"] = (due.date() if isinstance(due, dt.datetime) else due) if due is not None else g["due"]
+        g["done"] = bool(item.get("done"))
+    return list(groups.values())
+
+
+def _matches(patterns: Iterable[str], title: str) -> bool:
+    return any(re.search(p, title, re.IGNORECASE) for p in patterns)
+
+
+# --- verify -------------------------------------------------------------------------------------
+
+
+def _meets(value: Any, verify: dict[str, Any]) -> bool:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    if "below" in verify:
+        return value < verify["below"]
+    return "above" in verify and value > verify["above"]
 
 
 def _verify(verify: dict[str, Any], catalog: risks.Catalog, metrics_doc: dict[str, Any],
             lang: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"metric": verify.get("metric")}
+    """The action's check: the leading indicator it moves (text) and the metric to watch, which is
+    no goal when the baseline already meets it."""
+    words = WORDS[lang]
+    out: dict[str, Any] = {"metric": verify.get("metric"), "met": False}
     if "metric" in verify:
         d = catalog.metrics[verify["metric"]]
         value = risks.metric_value(metrics_doc, verify["metric"])
@@ -352,25 +233,37 @@ def _verify(verify: dict[str, Any], catalog: risks.Catalog, metrics_doc: dict[st
         for op in ("below", "above"):
             if op in verify:
                 out.update(op=op, target=verify[op], target_display=fmt_value(verify[op], d["unit"], lang))
+        if "op" in out:
+            sign = "<" if out["op"] == "below" else ">"
+            out["met"] = _meets(value, verify)
+            out["watch"] = (f"{out['label']} {sign} {out['target_display']} ({words['met']}: "
+                            f"{out['current_display']}, {words['not_goal']})" if out["met"] else
+                            f"{out['label']} {sign} {out['target_display']} ({words['now']} "
+                            f"{out['current_display']})")
     text = verify.get("text")
-    if text is not None:
-        out["text"] = _text(text, lang)
-    else:
-        sign = "<" if out.get("op") == "below" else ">"
-        now = "now" if lang == "en" else "actuellement"
-        out["text"] = f"{out['label']} {sign} {out['target_display']} ({now} {out['current_display']})"
+    out["text"] = text_of(text, lang) if text is not None else out.get("watch", "")
     return out
 
 
-def build(ranking: list[dict[str, Any]], catalog: risks.Catalog, library: Library, start: dt.date,
-          metrics_doc: dict[str, Any], overrides: Overrides | None = None,
-          lang: str = "en") -> dict[str, Any]:
-    """The reset plan by week and the roadmap by horizon, every action with an owner and a date."""
+# --- the plan ---------------------------------------------------------------------------------
+
+
+def build(ranking: list[dict[str, Any]], catalog: risks.Catalog, library: Library,
+          start: dt.date | None, metrics_doc: dict[str, Any], overrides: Overrides | None = None,
+          lang: str = "en", *, team: Any = None, postmortems: Iterable[dict[str, Any]] = (),
+          today: dt.date | None = None) -> dict[str, Any]:
+    """The reset plan by week and the roadmap by horizon, every action with an owner, a status, a
+    date levelled on its owner's capacity and a check; what does not fit, the decisions it needs
+    and the error-budget rule. `start` None: the Monday after `today` (the report date)."""
     o = overrides or Overrides()
+    words = WORDS[lang]
+    today = today or dt.date.today()
+    start_default = start is None
+    start = start or next_monday(today)
     chosen: dict[str, dict[str, Any]] = {}  # action id -> how it entered the plan
 
-    def take(aid: str, reason: str, risk: dict[str, Any] | None, deferred: bool = False) -> None:
-        entry = chosen.setdefault(aid, {"reason": reason, "risks": [], "deferred": deferred})
+    def take(aid: str, reason: str, risk: dict[str, Any] | None) -> None:
+        entry = chosen.setdefault(aid, {"reason": reason, "risks": []})
         if risk is not None and risk["id"] not in entry["risks"]:
             entry["risks"].append(risk["id"])
 
@@ -387,73 +280,99 @@ def build(ranking: list[dict[str, Any]], catalog: risks.Catalog, library: Librar
     for r in ranking:
         if r["top"] or not r["has_evidence"] or r.get("dropped"):
             continue
-        # a further risk with evidence: its actions count it, and its first new action is deferred
+        # a further risk with evidence: its actions count it, and its first new action joins the
+        # plan at the library's own horizon
         fresh = [aid for aid in r["actions"] if aid not in chosen]
         for aid in r["actions"]:
             if aid in chosen:
                 take(aid, chosen[aid]["reason"], r)
         if fresh:
-            take(fresh[0], "further-risk", r, deferred=True)
-    titles = {r["id"]: r["title"] for r in ranking}
-    ranks = {r["id"]: r["rank"] for r in ranking}
+            take(fresh[0], "further-risk", r)
 
+    # postmortem items: linked to the action they match (the plan's first, else the library's,
+    # adopted when open), or adopted as they are
+    groups = postmortem_groups(postmortems)
+    added = {a["id"]: a for a in o.action_add}
+    patterns = {aid: a.matches for aid, a in library.actions.items()}
+    patterns.update({aid: tuple(a.get("matches") or ()) for aid, a in added.items()})
+    for aid, edit in o.action_edit.items():
+        if "matches" in edit:
+            patterns[aid] = tuple(edit["matches"])
+    links: dict[str, list[dict[str, Any]]] = {}
+    adopted: list[dict[str, Any]] = []
+    for g in groups:
+        in_plan = [aid for aid in [*chosen, *added] if _matches(patterns.get(aid, ()), g["title"])]
+        elsewhere = [aid for aid in library.actions if aid not in chosen and _matches(patterns[aid], g["title"])]
+        target = (in_plan or elsewhere or [None])[0]
+        if target is not None and target in library.actions and target not in chosen:
+            if g["done"]:
+                continue  # done, and no part of this plan: nothing to add
+            take(target, "postmortem", None)
+        if target is None:
+            if not g["done"]:
+                adopted.append(g)
+            continue
+        links.setdefault(target, []).append(g)
+
+    diagnostic: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     for aid, entry in chosen.items():
         if aid in o.action_drop:
             continue
         a = library.actions[aid]
-        horizon, week = (("30-90", None) if entry["deferred"] and a.horizon != "30-90"
-                         else (a.horizon, a.week))
-        actions.append({"id": aid, "title": a.title[lang], "why": a.why[lang], "horizon": horizon,
-                        "week": week, "effort": a.effort, "owner_role": a.owner, "verify": a.verify,
-                        "risks": entry["risks"], "reason": entry["reason"], "source": "library"})
+        row = {"id": aid, "title": a.title[lang], "why": a.why[lang], "horizon": a.horizon,
+               "week": a.week, "effort": a.effort, "days": a.days, "owner_role": a.owner,
+               "verify": a.verify, "risks": entry["risks"], "reason": entry["reason"],
+               "source": "library"}
+        (diagnostic if a.diagnostic else actions).append(row)
     for add in o.action_add:
         if add["id"] in o.action_drop:
             continue
         role = add["owner"] if add["owner"] in library.roles else None
-        actions.append({"id": add["id"], "title": _text(add["title"], lang),
-                        "why": _text(add.get("why", ""), lang), "horizon": add["horizon"],
-                        "week": add.get("week"), "effort": add.get("effort", "M"), "owner_role": role,
-                        "owner": None if role else add["owner"], "due": add.get("due"),
+        actions.append({"id": add["id"], "title": text_of(add["title"], lang),
+                        "why": text_of(add.get("why", ""), lang), "horizon": add["horizon"],
+                        "week": add.get("week"), "effort": add.get("effort", "M"), "days": add.get("days"),
+                        "owner_role": role, "owner": None if role else add["owner"], "due": add.get("due"),
                         "verify": add.get("verify") or {"text": {"en": "Agreed with the consultant",
                                                                  "fr": "Validé avec le consultant"}},
                         "risks": [add["risk"]] if add.get("risk") else [], "reason": "consultant",
                         "source": "consultant", "note": add.get("note")})
-    for action in actions:
-        edit = o.action_edit.get(action["id"], {})
-        for key in ("title", "why", "note"):
-            if key in edit:
-                action[key] = _text(edit[key], lang)
-        for key in ("horizon", "week", "effort", "verify", "due"):
-            if key in edit:
-                action[key] = edit[key]
-        if "week" in edit and "horizon" not in edit:
-            action["horizon"] = {1: "0-7", None: "30-90"}.get(edit["week"], "7-30")
-        if "horizon" in edit and "week" not in edit:
-            action["week"] = (action["week"] if action["week"] in WEEKS_OF_HORIZON[edit["horizon"]]
-                              else (WEEKS_OF_HORIZON[edit["horizon"]] or (None,))[0])
-        if "owner" in edit:
-            if edit["owner"] in library.roles:
-                action["owner_role"], action["owner"] = edit["owner"], None
-            else:
-                action["owner"] = edit["owner"]
-        action["edited"] = bool(edit)
-        action["pinned"] = action["id"] in o.action_pin
-        role = action.get("owner_role")
-        action["owner"] = action.get("owner") or (o.owners.get(role) if role else None)
-        action["owner_label"] = library.roles[role][lang] if role else None
-        action["owner_display"] = action["owner"] or action["owner_label"]
-        due = action.get("due")
-        action["due"] = (dt.date.fromisoformat(due) if isinstance(due, str) else due) or due_date(
-            start, action["horizon"], action["week"], library.horizons)
-        action["due"] = action["due"].isoformat()
-        action["effort_label"] = EFFORTS[action["effort"]][lang]
-        action["horizon_label"] = library.horizons[action["horizon"]][lang]
-        action["verify"] = _verify(action["verify"], catalog, metrics_doc, lang)
-        action["risk_titles"] = [titles[r] for r in action["risks"] if r in titles]
-        action.setdefault("note", None)
+    for g in adopted:
+        pid = "pm-" + _norm(g["title"]).replace(" ", "-")[:60]
+        if pid in o.action_drop:
+            continue
+        actions.append({"id": pid, "title": g["title"], "why": "", "horizon": "7-30", "week": 2,
+                        "effort": "S", "days": None, "owner_role": None, "owner": g["owner"],
+                        "verify": {"text": {"en": "Done as the postmortem recorded it",
+                                            "fr": "Fait comme le post-mortem l'a décidé"}},
+                        "risks": [], "reason": "postmortem", "source": "postmortem"})
+        links[pid] = [g]
+
+    titles = {r["id"]: r["title"] for r in ranking}
+    ranks = {r["id"]: r["rank"] for r in ranking}
+    for action in actions + diagnostic:
+        _finish(action, o, library, catalog, metrics_doc, lang, links.get(action["id"], []), titles)
 
     position = {aid: i for i, aid in enumerate(library.actions)}
+
+    def priority(a: dict[str, Any]) -> tuple:
+        first_rank = min((ranks.get(r, 99) for r in a["risks"]), default=99)
+        return (a["status"] != "in progress", not a["pinned"], REASONS.get(a["reason"], 5), first_rank,
+                position.get(a["id"], len(position)))
+
+    people = people_of(team, o.owners, [g["owner"] for g in groups if not g["done"] and g["owner"]]
+                       + [a["owner"] for a in actions if a.get("owner")], library)
+    rule = budget_rule(metrics_doc, people, lang)
+    capacity = _level(actions, people, start, library, rule["triggered"], priority, lang)
+
+    for a in diagnostic:
+        a.update(status="done", done_date=None, overdue=False, week=1, start_week=1, fits=None,
+                 due=week_end(start, 1).isoformat(), staffed=True)
+        a["status_label"] = STATUS_LABELS[lang]["done"]
+        a["owner_display"] = a["owner"] or a["owner_label"]
+    for a in actions:
+        a["overdue"] = a["status"] in OPEN and dt.date.fromisoformat(a["due"]) < today
+        a["status_label"] = STATUS_LABELS[lang][a["status"]]
 
     def order(a: dict[str, Any]) -> tuple:
         first_rank = min((ranks.get(r, 99) for r in a["risks"]), default=99)
@@ -462,97 +381,218 @@ def build(ranking: list[dict[str, Any]], catalog: risks.Catalog, library: Librar
     actions.sort(key=order)
     weeks = []
     for w in (1, 2, 3, 4):
-        ends = working_day(start + dt.timedelta(days=7 * w - 1))
-        weeks.append({"week": w, "title": library.weeks[w][lang], "ends": ends.isoformat(),
-                      "actions": [a for a in actions if a["week"] == w and a["horizon"] != "30-90"]})
+        weeks.append({"week": w, "title": library.weeks[w][lang], "ends": week_end(start, w).isoformat(),
+                      "actions": [a for a in actions if a["week"] == w and a["horizon"] != "30-90"],
+                      "diagnostic": diagnostic if w == 1 else []})
     roadmap = [{"horizon": h, "title": library.horizons[h][lang],
                 "due": due_date(start, h, None, library.horizons).isoformat(),
                 "actions": [a for a in actions if a["horizon"] == h]}
                for h in WEEKS_OF_HORIZON]
-    warnings = [f"risk {r['id']!r} is pinned but has no evidence, so it is not in the top three"
+    warnings = [words["pinned_no_evidence"].format(rid=r["id"])
                 for r in ranking if r.get("pinned") and not r["has_evidence"]]
-    return {"start_date": start.isoformat(), "language": lang,
+    overdue = [a["id"] for a in actions if a["overdue"]]
+    if overdue:
+        warnings.append(words["overdue"].format(n=len(overdue), ids=", ".join(overdue)))
+    decisions = ([{"kind": "capacity", "action": x["action"], "text": x["decision"]}
+                  for x in capacity["overflow"]]
+                 + [{"kind": "unstaffed", "role": u["role"], "text": u["decision"]}
+                    for u in capacity["unstaffed"]])
+    linked = [{"action": aid, **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in g.items()}}
+              for aid, gs in links.items() for g in gs]
+    return {"start_date": start.isoformat(), "start_date_default": start_default,
+            "as_of": today.isoformat(), "language": lang,
             "top_risks": [r["id"] for r in top], "reset_plan": weeks, "roadmap": roadmap,
-            "actions": actions, "overridden": not o.empty, "warnings": warnings}
+            "actions": actions, "diagnostic": diagnostic, "capacity": capacity,
+            "error_budget_rule": rule, "decisions": decisions, "overdue": overdue,
+            "postmortem_items": linked, "overridden": not o.empty, "warnings": warnings}
 
 
-# --- editing the overrides (the web app's plan editor) -------------------------------------------
-
-
-def read_overrides_data(root: Path) -> dict[str, Any]:
-    path = Path(root) / OVERRIDES
-    data = risks.read_yaml(path) if path.is_file() else None
-    return data if isinstance(data, dict) else {}
-
-
-def save_overrides(root: Path, data: dict[str, Any], catalog: risks.Catalog, library: Library) -> None:
-    """Validate then write overrides.yaml atomically; nothing is written when it would not load."""
-    problems = validate_overrides(data, OVERRIDES, catalog, library)
-    if problems:
-        raise risks.CatalogError("\n".join(problems))
-    text = ("# The consultant's decisions on the risks and the plan (format: docs/risks.md).\n"
-            "# Written by the assess web app's plan editor; hand edits are kept.\n")
-    text += yaml.safe_dump(_prune(data), sort_keys=False, allow_unicode=True, default_flow_style=False)
-    atomic_write(Path(root) / OVERRIDES, text)
-
-
-def _prune(node: Any) -> Any:
-    """Drop empty lists and mappings so the file stays readable."""
-    if isinstance(node, dict):
-        out = {k: _prune(v) for k, v in node.items()}
-        return {k: v for k, v in out.items() if v not in ({}, [], None)}
-    return node
-
-
-def _toggle(ids: list[str], item: str, on: bool) -> list[str]:
-    ids = [i for i in ids if i != item]
-    return ids + [item] if on else ids
-
-
-def edit_overrides(root: Path, catalog: risks.Catalog, library: Library, *,
-                   owner: tuple[str, str | None] | None = None,
-                   action: str | None = None, drop: bool | None = None, pin: bool | None = None,
-                   edit: dict[str, Any] | None = None,
-                   risk: str | None = None, risk_drop: bool | None = None) -> dict[str, Any]:
-    """One decision of the consultant, applied to overrides.yaml: a role's owner, an action
-    dropped/pinned/edited (an edit value of None or "" clears that field), a risk dropped.
-    Returns the new overrides data. Custom actions (`add`) are edited in place."""
-    with folder_lock(root):
-        return _edit_overrides(root, catalog, library, owner, action, drop, pin, edit, risk, risk_drop)
-
-
-def _edit_overrides(root, catalog, library, owner, action, drop, pin, edit, risk, risk_drop):
-    data = read_overrides_data(root)
-    if owner is not None:
-        role, person = owner
-        owners = dict(data.get("owners") or {})
-        if person:
-            owners[role] = person
+def _finish(action: dict[str, Any], o: Overrides, library: Library, catalog: risks.Catalog,
+            metrics_doc: dict[str, Any], lang: str, links: list[dict[str, Any]],
+            titles: dict[str, str]) -> None:
+    """Edits, owner, status, effort and check of one action (dates come from the levelling)."""
+    edit = o.action_edit.get(action["id"], {})
+    for key in ("title", "why", "note"):
+        if key in edit:
+            action[key] = text_of(edit[key], lang)
+    for key in ("horizon", "week", "effort", "days", "verify", "due"):
+        if key in edit:
+            action[key] = edit[key]
+    if "week" in edit and "horizon" not in edit:
+        action["horizon"] = {1: "0-7", None: "30-90"}.get(edit["week"], "7-30")
+    if "horizon" in edit and "week" not in edit:
+        action["week"] = (action["week"] if action["week"] in WEEKS_OF_HORIZON[edit["horizon"]]
+                          else (WEEKS_OF_HORIZON[edit["horizon"]] or (None,))[0])
+    owner_set = False
+    if "owner" in edit:
+        if edit["owner"] in library.roles:
+            action["owner_role"], action["owner"] = edit["owner"], None
         else:
-            owners.pop(role, None)
-        data["owners"] = owners
-    if action is not None:
-        asec = dict(data.get("actions") or {})
-        if drop is not None:
-            asec["drop"] = _toggle(list(asec.get("drop") or []), action, drop)
-        if pin is not None:
-            asec["pin"] = _toggle(list(asec.get("pin") or []), action, pin)
-        if edit:
-            added = [a for a in asec.get("add") or [] if a.get("id") == action]
-            target = added[0] if added else dict((asec.get("edit") or {}).get(action) or {})
-            for key, value in edit.items():
-                if value is None or value == "":
-                    target.pop(key, None)
-                else:
-                    target[key] = value
-            if not added:
-                edits = dict(asec.get("edit") or {})
-                edits[action] = target
-                asec["edit"] = edits
-        data["actions"] = asec
-    if risk is not None and risk_drop is not None:
-        rsec = dict(data.get("risks") or {})
-        rsec["drop"] = _toggle(list(rsec.get("drop") or []), risk, risk_drop)
-        data["risks"] = rsec
-    save_overrides(root, data, catalog, library)
-    return data
+            action["owner"], owner_set = edit["owner"], True
+    # an open postmortem item keeps its owner (unless the consultant named someone else)
+    pm_owner = next((g["owner"] for g in links if not g["done"] and g["owner"]), None)
+    if pm_owner and not owner_set and action["source"] != "consultant":
+        action["owner"] = pm_owner
+    action["owner_named"] = bool(action.get("owner"))  # a person, not a role: never handed over
+    action["edited"] = bool(edit)
+    action["pinned"] = action["id"] in o.action_pin
+    role = action.get("owner_role")
+    action["owner"] = action.get("owner") or (o.owners.get(role) if role else None)
+    action["owner_label"] = library.roles[role][lang] if role else None
+    action["effort_label"] = EFFORTS[action["effort"]][lang]
+    action["days"] = float(action["days"]) if action.get("days") else EFFORTS[action["effort"]]["days"]
+    action["horizon_label"] = library.horizons[action["horizon"]][lang]
+    action["verify"] = _verify(action["verify"], catalog, metrics_doc, lang)
+    action["risk_titles"] = [titles[r] for r in action["risks"] if r in titles]
+    action.setdefault("note", None)
+    action["due"] = as_date(action.get("due"))
+    action["postmortem"] = [{**g, "due": g["due"].isoformat() if isinstance(g["due"], dt.date) else g["due"]}
+                            for g in links]
+    recorded = o.action_status.get(action["id"])
+    if recorded:
+        action["status"], action["done_date"] = recorded["status"], recorded["date"]
+        action["status_note"] = recorded.get("note")
+        action["status_source"] = "overrides"
+    elif links and all(g["done"] for g in links):
+        action["status"], action["done_date"], action["status_source"] = "done", None, "postmortem"
+    else:
+        action["status"], action["done_date"], action["status_source"] = "planned", None, None
+    if isinstance(action["done_date"], dt.date):
+        action["done_date"] = action["done_date"].isoformat()
+
+
+def budget_rule(metrics_doc: dict[str, Any], people: dict[str, Person], lang: str) -> dict[str, Any]:
+    """The error-budget policy as a plan rule: the figure, the threshold, and what it moves."""
+    value = risks.metric_value(metrics_doc, BUDGET_METRIC)
+    measurable = isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
+    triggered = measurable and value > BUDGET_THRESHOLD
+    normal = sum(p.days_per_week for p in people.values())
+    spent = sum(p.days_budget_spent for p in people.values())
+    shown = {"x": fmt_value(value, "times", lang) if measurable else "n/a",
+             "t": fmt_value(BUDGET_THRESHOLD, "times", lang), "normal": f"{normal:g}", "spent": f"{spent:g}"}
+    key = "rule_on" if triggered else ("rule_off" if measurable else "rule_none")
+    return {"id": "error-budget", "metric": BUDGET_METRIC, "value": value if measurable else None,
+            "threshold": BUDGET_THRESHOLD, "triggered": bool(triggered),
+            "weeks": [1, 2, 3, 4] if triggered else [],
+            "days_per_week": {"normal": normal, "budget_spent": spent if triggered else normal},
+            "text": WORDS[lang][key].format(**shown)}
+
+
+def _level(actions: list[dict[str, Any]], people: dict[str, Person], start: dt.date, library: Library,
+           budget_spent: bool, priority, lang: str) -> dict[str, Any]:
+    """Give each open action a start week, a finishing week and a due date within its owner's
+    capacity; what does not fit by its horizon's end is listed, never overloaded."""
+    words = WORDS[lang]
+
+    def cap(p: Person, w: int) -> float:
+        return p.days_budget_spent if budget_spent and w <= 4 else p.days_per_week
+
+    free = {name: [0.0] + [cap(p, w) for w in range(1, PLAN_WEEKS + 1)] for name, p in people.items()}
+    load = {name: [0.0] * (PLAN_WEEKS + 1) for name in people}
+    horizon_days = {h: int(library.horizons[h]["days"]) for h in library.horizons}
+    late = sorted([a for a in actions if a["horizon"] == "30-90" and a["status"] in OPEN], key=priority)
+    stagger = {a["id"]: HORIZON_WEEKS["30-90"][0] + (i * 8) // max(len(late), 1) for i, a in enumerate(late)}
+    overflow: list[dict[str, Any]] = []
+    unstaffed: dict[str, list[str]] = {}
+
+    for a in sorted(actions, key=priority):
+        lo, hi = HORIZON_WEEKS[a["horizon"]]
+        first = stagger.get(a["id"]) or (a["week"] if a["week"] and a["horizon"] == "7-30" else lo)
+        explicit = a["due"]
+        if explicit is not None:
+            hi = week_of(start, explicit)
+            first = min(first, hi)
+        a["start_week"], a["fits"] = first, None
+        owner = _find(people, a.get("owner"))
+        if a["status"] not in OPEN:  # done or dropped: takes no one's time
+            _date(a, start, a.get("week") or first, horizon_days, explicit, nominal=True)
+            continue
+        role = a.get("owner_role")
+        candidates = [owner] if owner else []
+        if not a["owner_named"] and role:
+            candidates += [p for p in people.values() if p.role == role and p not in candidates]
+        if not candidates:
+            unstaffed.setdefault(a.get("owner") or role or "?", []).append(a["id"])
+            a["staffed"] = False
+            _date(a, start, first, horizon_days, explicit, nominal=True)
+            continue
+        a["staffed"] = True
+        placed = None
+        for p in candidates:
+            finish = _fill(free[p.name], a["days"], first, hi, commit=False)
+            if finish is not None:
+                _fill(free[p.name], a["days"], first, hi, commit=True, load=load[p.name])
+                placed = (p, finish)
+                break
+        if placed is None:
+            best = candidates[0]
+            available = sum(free[best.name][first:hi + 1])
+            by = explicit or week_end(start, hi, horizon_days[a["horizon"]] if a["horizon"] == "30-90" else None)
+            a["fits"] = False
+            a["owner"] = a.get("owner") or best.name
+            _date(a, start, a["week"] or first, horizon_days, explicit, nominal=True)
+            overflow.append({"action": a["id"], "title": a["title"], "owner": best.name,
+                             "needs_days": a["days"], "free_days": round(available, 2),
+                             "by": by.isoformat(), "decision": words["overflow"].format(
+                                 owner=best.name, free=f"{available:g}", needs=f"{a['days']:g}",
+                                 by=by.isoformat())})
+            continue
+        p, finish = placed
+        a["fits"] = True
+        if p is not candidates[0]:
+            a["handed_over_from"] = candidates[0].name
+        a["owner"] = p.name
+        _date(a, start, finish, horizon_days, explicit)
+
+    for a in actions:
+        a["owner_display"] = a.get("owner") or a["owner_label"] or "?"
+    people_out = []
+    for name, p in people.items():
+        weeks = [{"week": w, "load": round(load[name][w], 2), "capacity": cap(p, w)}
+                 for w in range(1, PLAN_WEEKS + 1)]
+        people_out.append({"name": name, "role": p.role,
+                           "role_label": library.roles[p.role][lang] if p.role in library.roles else p.role,
+                           "days_per_week": p.days_per_week, "days_per_week_budget_spent": p.days_budget_spent,
+                           "source": p.source, "weeks": weeks,
+                           "load": round(sum(w["load"] for w in weeks), 2),
+                           "peak": max((w["load"] for w in weeks), default=0.0)})
+    return {"levelled": bool(people), "weeks": PLAN_WEEKS, "people": people_out, "overflow": overflow,
+            "unstaffed": [{"role": role, "actions": ids, "decision": words["unstaffed"].format(
+                role=role, n=len(ids))} for role, ids in unstaffed.items()]}
+
+
+def _fill(free: list[float], days: float, first: int, last: int, commit: bool,
+          load: list[float] | None = None) -> int | None:
+    """The week the work is done when it takes the owner's free days from `first` on; None when it
+    is not done by `last`. With commit, the days are taken."""
+    left = days
+    for w in range(first, min(last, PLAN_WEEKS) + 1):
+        take = min(free[w], left)
+        if take <= 1e-9:
+            continue
+        left -= take
+        if commit:
+            free[w] -= take
+            if load is not None:
+                load[w] += take
+        if left <= 1e-9:
+            return w
+    return None
+
+
+def _date(a: dict[str, Any], start: dt.date, finish: int, horizon_days: dict[str, int],
+          explicit: dt.date | None, nominal: bool = False) -> None:
+    """Due date and week of an action finishing in week `finish` (an explicit due wins)."""
+    if explicit is not None:
+        due = explicit
+    elif nominal and a["horizon"] != "30-90" and a.get("week"):
+        due = week_end(start, a["week"])
+    elif nominal and a["horizon"] == "30-90" and finish < HORIZON_WEEKS["30-90"][0]:
+        due = week_end(start, 13, horizon_days["30-90"])
+    else:
+        due = week_end(start, finish, horizon_days["30-90"] if a["horizon"] == "30-90" else None)
+    a["due"] = due.isoformat()
+    if a["horizon"] != "30-90":
+        a["week"] = min(max(week_of(start, due), 1), 4)
+    else:
+        a["week"] = None

@@ -1,4 +1,5 @@
-"""Plans: due dates, the library's validation, overrides that survive a re-run, no incidents at all."""
+"""Plans: due dates, the library's validation, overrides that survive a re-run, no incidents at all,
+horizons kept, capacity levelled, diagnostic, status, postmortems reconciled, checks, error budget."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assess import analysis, plans, risks, store
-from assess.engagement import load_engagement
+from assess import analysis, plans, remediations, risks, store
+from assess.engagement import Person, Team, load_engagement
 
 from .conftest import SAMPLE, write_engagement
 
@@ -56,7 +57,11 @@ LIBRARY_BREAKS = [
     (lambda a: a.update(verify={"metric": "nope", "below": 1}),
      "verify.metric: 'nope' is neither in the metric catalog"),
     (lambda a: a.update(verify={"metric": "recurrence.rate"}), "a metric needs a target"),
-    (lambda a: a.pop("verify"), "verify: expected a metric (with below or above) or a text"),
+    (lambda a: a.pop("verify"), "verify: expected a text (the leading indicator the action moves)"),
+    (lambda a: a.update(verify={"metric": "recurrence.rate", "below": 0.1}),
+     "verify.text: expected the leading indicator the action itself moves"),
+    (lambda a: a.update(matches=["(unclosed"]), "matches: '(unclosed' is not a valid regex"),
+    (lambda a: a.update(days=0), "days: expected a number of person-days above 0"),
     (lambda a: a.update(horizon="1-2"), "horizon: expected one of 0-7, 7-30, 30-90"),
 ]
 
@@ -70,8 +75,11 @@ def test_library_validation_names_the_action_and_key(breakage, message):
     assert message in str(exc.value)
 
 
-def _plan(root, lang="en"):
-    return analysis.judgement(analysis.analyse(root), lang)
+TODAY = dt.date(2026, 11, 2)  # before the sample's start: nothing is overdue yet
+
+
+def _plan(root, lang="en", today=TODAY):
+    return analysis.judgement(analysis.analyse(root), lang, today=today)
 
 
 def _ids(plan) -> list[str]:
@@ -89,23 +97,66 @@ def test_every_action_has_an_owner_a_due_date_and_a_way_to_verify():
     week1 = plan["reset_plan"][0]["actions"]
     assert week1[0]["risks"] == ["unsafe-deploys"]
     # the sample's overrides name people for roles and add a consultant action
-    assert {a["owner"] for a in plan["actions"]} >= {"Nadia Haddad", "Marc Olsen", "Camille Laurent"}
+    assert {a["owner"] for a in plan["actions"]} >= {"Nadia Haddad", "Marc Olsen", "Priya Raman"}
     pgb = next(a for a in plan["actions"] if a["id"] == "pgbouncer")
     assert pgb["source"] == "consultant" and pgb["week"] == 3 and pgb["due"] == "2026-11-27"
     assert pgb["risks"] == ["capacity-saturation"] and pgb["owner"] == "Marc Olsen"
-    # the reset plan of the source articles is always there, week by week
-    assert {"map-incidents", "rank-risks", "lock-roadmap"} <= set(_ids(plan))
+    # a postmortem of the sample records PgBouncer done: linked, done, on nobody's week
+    assert pgb["status"] == "done" and pgb["status_source"] == "postmortem"
+    assert [g["title"] for g in pgb["postmortem"]] == ["Raise pool size and add PgBouncer"]
+    # the reset plan of the source articles is always there, week by week; the consultant's
+    # diagnostic is the engagement's output, done in week 1
+    assert {"lock-roadmap"} <= set(_ids(plan))
+    assert [a["id"] for a in plan["diagnostic"]] == ["map-incidents", "baseline-metrics", "rank-risks"]
+    assert plan["reset_plan"][0]["diagnostic"] == plan["diagnostic"]
+    assert all(a["status"] == "done" and a["owner"] == "Camille Laurent" for a in plan["diagnostic"])
+    assert not {"map-incidents", "baseline-metrics", "rank-risks"} & set(_ids(plan))
     assert all(a["week"] == w["week"] for w in plan["reset_plan"] for a in w["actions"])
     assert sum(len(h["actions"]) for h in plan["roadmap"]) == len(plan["actions"])
 
 
-def test_further_risks_with_evidence_are_deferred_to_the_90_day_horizon():
+def test_further_risks_keep_the_library_horizon_of_their_first_action():
     j = _plan(SAMPLE)
     further = [r for r in j["risks"] if not r["top"] and r["has_evidence"]]
-    deferred = [a for a in j["plan"]["actions"] if a["reason"] == "further-risk"]
-    assert deferred and all(a["horizon"] == "30-90" and a["week"] is None for a in deferred)
-    covered = {r for a in j["plan"]["actions"] for r in a["risks"]}
+    catalog, library = plans.load_catalogs()
+    taken = [a for a in j["plan"]["actions"] if a["reason"] == "further-risk"]
+    assert taken
+    for a in taken:
+        assert a["horizon"] == library.actions[a["id"]].horizon
+    covered = {r for a in j["plan"]["actions"] + j["plan"]["diagnostic"] for r in a["risks"]}
     assert {r["id"] for r in further} <= covered
+
+
+def test_the_sample_plan_fits_its_people_or_says_what_does_not():
+    plan = _plan(SAMPLE)["plan"]
+    cap = plan["capacity"]
+    assert cap["levelled"]
+    names = {p["name"] for p in cap["people"]}
+    # everyone the engagement names: the team, the owners by role, the postmortems' owners
+    assert {"Tom Becker", "Jonas Weber", "Sam Okafor", "Elodie Roux", "Nadia Haddad"} <= names
+    for p in cap["people"]:
+        for w in p["weeks"]:
+            assert w["load"] <= w["capacity"] + 1e-9, (p["name"], w)
+    # what does not fit is listed with a decision, and its days are on nobody's week
+    overflow = {x["action"] for x in cap["overflow"]}
+    for a in plan["actions"]:
+        assert (a["fits"] is False) == (a["id"] in overflow)
+    assert {d["action"] for d in plan["decisions"] if d["kind"] == "capacity"} == overflow
+    levelled = sum(a["days"] for a in plan["actions"] if a["fits"])
+    assert sum(p["load"] for p in cap["people"]) == pytest.approx(levelled)
+
+
+def test_no_action_appears_twice_with_a_postmortem():
+    plan = _plan(SAMPLE)["plan"]
+    linked = [g["title"] for a in plan["actions"] for g in a["postmortem"]]
+    assert len(linked) == len(set(linked))
+    pgb_like = [a for a in plan["actions"] if "pgbouncer" in a["title"].lower()]
+    assert len(pgb_like) == 1
+    # the open items are adopted with their owner
+    smoke = next(a for a in plan["actions"] if a["source"] == "postmortem")
+    assert smoke["title"] == "Add smoke tests to the deploy pipeline" and smoke["owner"] == "Tom Becker"
+    cert = next(a for a in plan["actions"] if a["id"] == "cert-expiry-monitoring")
+    assert cert["owner"] == "Jonas Weber" and cert["horizon"] == "0-7" and cert["week"] == 1
 
 
 OVERRIDES = textwrap.dedent("""\
@@ -150,7 +201,8 @@ def _check_overrides(j) -> None:
     alerts = next(a for a in plan["actions"] if a["id"] == "business-alerts")
     assert (alerts["week"], alerts["horizon"], alerts["due"]) == (1, "0-7", "2026-11-13")
     hire = next(a for a in plan["actions"] if a["id"] == "hire-sre")
-    assert (hire["owner_role"], hire["due"], hire["risks"]) == ("founder", "2027-02-05", ["on-call-overload"])
+    assert (hire["owner_role"], hire["risks"]) == ("founder", ["on-call-overload"])
+    assert "2026-12-08" < hire["due"] <= "2027-02-05"  # staggered inside the 30-90-day horizon
     assert plan["overridden"]
 
 
@@ -226,6 +278,8 @@ def test_an_engagement_with_no_incidents_gets_a_plan_from_the_questionnaire(tmp_
     j = _plan(root)
     assert not any(r["top"] for r in j["risks"])
     assert {a["reason"] for a in j["plan"]["actions"]} == {"reset-plan"}
+    # no people named: nothing is levelled, and the plan says why instead of guessing capacity
+    assert not j["plan"]["capacity"]["levelled"] and j["plan"]["capacity"]["unstaffed"]
 
 
 def test_french_plan():
@@ -235,3 +289,227 @@ def test_french_plan():
     assert plan["roadmap"][0]["title"] == "0–7 jours"
     pgb = next(a for a in plan["actions"] if a["id"] == "pgbouncer")
     assert pgb["title"].startswith("Placer un pooler")
+
+
+# --- hand-built plans: the ranking, the team and the postmortems written here ----------------------
+
+
+def _ranking(*entries):
+    """Risks in the order given: (id, has_evidence, actions)."""
+    out, top = [], 0
+    for i, (rid, ev, actions) in enumerate(entries, start=1):
+        out.append({"id": rid, "title": rid, "has_evidence": ev, "actions": list(actions), "rank": i,
+                    "top": ev and top < 3})
+        top += out[-1]["top"]
+    return out
+
+
+def _team(*people, default=1.0):
+    return Team(size=10, people=tuple(Person(*p) for p in people), default_days_per_week=default)
+
+
+def _build(ranking, *, team=None, overrides=None, postmortems=(), metrics=None, start=MONDAY,
+           today=dt.date(2026, 11, 2), lang="en"):
+    catalog, library = plans.load_catalogs()
+    return plans.build(ranking, catalog, library, start, metrics or {}, overrides, lang, team=team,
+                       postmortems=postmortems, today=today)
+
+
+def _by_id(plan):
+    return {a["id"]: a for a in plan["actions"]}
+
+
+def test_a_quick_win_of_a_further_risk_stays_in_week_one_and_late_actions_are_staggered():
+    ranking = _ranking(("capacity-saturation", True, ["saturation-alerts"]),
+                       ("unsafe-deploys", True, ["deploy-freeze-window"]),
+                       ("detection-blind-spots", True, ["synthetic-checks"]),
+                       ("cert-secret-hygiene", True, ["cert-expiry-monitoring", "secret-manager"]),
+                       ("no-reliability-targets", True, ["define-slos"]),
+                       ("external-dependency", True, ["degraded-mode"]),
+                       ("knowledge-silo", True, ["runbook-per-alert"]))
+    team = _team(("Priya", "platform", 5), ("Nadia", "cto", 5), ("Marc", "eng-lead", 5),
+                 ("Elodie", "support-lead", 5), ("Fay", "founder", 5))
+    plan = _build(ranking, team=team)
+    cert = _by_id(plan)["cert-expiry-monitoring"]
+    assert (cert["reason"], cert["horizon"], cert["week"], cert["due"]) == (
+        "further-risk", "0-7", 1, "2026-11-13")
+    late = [a for a in plan["actions"] if a["horizon"] == "30-90"]
+    # define-slos, degraded-mode, runbook-per-alert: three different weeks from week 5 on
+    assert {a["id"] for a in late} == {"define-slos", "degraded-mode", "runbook-per-alert"}
+    assert len({a["due"] for a in late}) == 3
+    assert all("2026-12-08" < a["due"] <= "2027-02-05" for a in late)
+    assert sorted(a["start_week"] for a in late) == [5, 7, 10]  # 5 + i*8//3
+
+
+def test_capacity_is_levelled_and_what_does_not_fit_asks_for_a_decision():
+    # Priya alone, 1 day a week: three week-1 quick wins (0.5 day each) cannot all be done in week 1
+    ranking = _ranking(("capacity-saturation", True, ["saturation-alerts"]),
+                       ("external-dependency", True, ["dependency-monitoring"]),
+                       ("cert-secret-hygiene", True, ["cert-expiry-monitoring"]))
+    plan = _build(ranking, team=_team(("Priya", "platform", 1)))
+    by = _by_id(plan)
+    week1 = [by[a] for a in ("saturation-alerts", "dependency-monitoring", "cert-expiry-monitoring")]
+    assert [a["fits"] for a in week1] == [True, True, False]
+    [over] = [x for x in plan["capacity"]["overflow"] if x["action"] == "cert-expiry-monitoring"]
+    assert (over["owner"], over["needs_days"], over["free_days"], over["by"]) == (
+        "Priya", 0.5, 0.0, "2026-11-13")
+    assert "decide whether to give Priya more reliability time" in over["decision"]
+    priya = next(p for p in plan["capacity"]["people"] if p["name"] == "Priya")
+    assert priya["weeks"][0] == {"week": 1, "load": 1.0, "capacity": 1.0}
+    # an M action (3.5 days) at 1 day a week from week 2 is done in week 5: past the 30 days
+    assert by["business-alerts"]["fits"] is False
+    # a second platform engineer takes what the first cannot carry
+    plan = _build(ranking, team=_team(("Priya", "platform", 1), ("Jonas", "platform", 4)))
+    by = _by_id(plan)
+    assert by["cert-expiry-monitoring"]["owner"] == "Jonas" and by["cert-expiry-monitoring"]["fits"]
+    assert by["cert-expiry-monitoring"]["handed_over_from"] == "Priya"
+    for p in plan["capacity"]["people"]:
+        assert all(w["load"] <= w["capacity"] for w in p["weeks"])
+
+
+def test_a_role_nobody_holds_is_reported_not_levelled():
+    plan = _build(_ranking(("capacity-saturation", True, ["saturation-alerts"])),
+                  team=_team(("Marc", "eng-lead", 2)))
+    unstaffed = {u["role"]: u for u in plan["capacity"]["unstaffed"]}
+    assert "saturation-alerts" in unstaffed["platform"]["actions"]
+    assert _by_id(plan)["saturation-alerts"]["staffed"] is False
+    assert any(d["kind"] == "unstaffed" and d["role"] == "platform" for d in plan["decisions"])
+
+
+def test_the_diagnostic_is_the_engagements_output_done_in_week_one():
+    plan = _build(_ranking(), overrides=plans.Overrides(owners={"consultant": "Ana Silva"}))
+    assert [a["id"] for a in plan["diagnostic"]] == ["map-incidents", "baseline-metrics", "rank-risks"]
+    for a in plan["diagnostic"]:
+        assert (a["status"], a["week"], a["due"], a["owner_display"]) == ("done", 1, "2026-11-13",
+                                                                          "Ana Silva")
+    assert not any(a["owner_role"] == "consultant" for a in plan["actions"])
+    assert all(p["load"] == 0 for p in plan["capacity"]["people"])
+
+
+def test_status_overdue_and_the_default_start():
+    o = plans.Overrides(action_status={
+        "deploy-freeze-window": {"status": "done", "date": dt.date(2026, 11, 11), "note": None},
+        "one-command-rollback": {"status": "blocked", "date": None, "note": "waiting for CI"}})
+    ranking = _ranking(("unsafe-deploys", True, ["deploy-freeze-window", "one-command-rollback"]))
+    team = _team(("Nadia", "cto", 2), ("Priya", "platform", 5))
+    plan = _build(ranking, team=team, overrides=o, today=dt.date(2026, 11, 25))
+    by = _by_id(plan)
+    assert (by["deploy-freeze-window"]["status"], by["deploy-freeze-window"]["done_date"]) == (
+        "done", "2026-11-11")
+    assert not by["deploy-freeze-window"]["overdue"]  # done: never overdue
+    # blocked and due on 20 November, seen on the 25th: overdue, and the plan says so
+    assert by["one-command-rollback"]["due"] == "2026-11-20" and by["one-command-rollback"]["overdue"]
+    assert "one-command-rollback" in plan["overdue"]
+    assert any("past their due date" in w and "one-command-rollback" in w for w in plan["warnings"])
+    # the done action takes no one's time (Nadia's only week-1 action)
+    nadia = next(p for p in plan["capacity"]["people"] if p["name"] == "Nadia")
+    assert by["deploy-freeze-window"]["fits"] is None and nadia["weeks"][0]["load"] == 0
+    # no start date: the Monday after the report date (a Monday report starts a week later)
+    plan = _build(ranking, team=team, start=None, today=dt.date(2026, 11, 25))
+    assert (plan["start_date"], plan["start_date_default"]) == ("2026-11-30", True)
+    assert _build(ranking, start=None, today=dt.date(2026, 11, 30))["start_date"] == "2026-12-07"
+    assert not _build(ranking, team=team, start=None, today=dt.date(2026, 11, 25))["overdue"]
+
+
+def test_status_is_edited_in_overrides_and_validated(sample_copy):
+    catalog, library = plans.load_catalogs(sample_copy)
+    plans.edit_overrides(sample_copy, catalog, library, action="saturation-alerts",
+                         status=("done", dt.date(2026, 11, 12)))
+    plans.edit_overrides(sample_copy, catalog, library, action="one-command-rollback",
+                         status=("in progress", None))
+    data = yaml.safe_load((sample_copy / "overrides.yaml").read_text())
+    assert data["actions"]["status"] == {"saturation-alerts": {"status": "done", "date": "2026-11-12"},
+                                         "one-command-rollback": "in progress"}
+    assert data["actions"]["add"][0]["id"] == "pgbouncer"  # the rest of the file is kept
+    by = _by_id(_plan(sample_copy)["plan"])
+    assert (by["saturation-alerts"]["status"], by["saturation-alerts"]["done_date"]) == ("done", "2026-11-12")
+    assert by["one-command-rollback"]["status"] == "in progress"
+    plans.edit_overrides(sample_copy, catalog, library, action="one-command-rollback",
+                         status=("planned", None))
+    data = yaml.safe_load((sample_copy / "overrides.yaml").read_text())
+    assert list(data["actions"]["status"]) == ["saturation-alerts"]
+    with pytest.raises(risks.CatalogError, match="actions.status.saturation-alerts: expected one of planned"):
+        plans.edit_overrides(sample_copy, catalog, library, action="saturation-alerts",
+                             status=("finished", None))
+
+
+PM = [
+    {"incident_key": "pd:1", "title": "Raise pool size and add PgBouncer", "owner": "Priya", "due": None,
+     "done": False},
+    {"incident_key": "pd:2", "title": "Raise pool size and add PgBouncer", "owner": "Priya", "due": None,
+     "done": True},
+    {"incident_key": "pd:1", "title": "Add DB connection pool saturation alert", "owner": None,
+     "due": None, "done": False},
+    {"incident_key": "pd:3", "title": "Alert 21 days before any certificate expires", "owner": "Jonas",
+     "due": dt.date(2026, 9, 24), "done": False},
+    {"incident_key": "pd:3", "title": "Document the on-call handover", "owner": "Lea", "due": None,
+     "done": False},
+    {"incident_key": "pd:3", "title": "Buy a second coffee machine", "owner": "Lea", "due": None,
+     "done": True},
+]
+
+
+def test_postmortem_items_are_linked_adopted_and_never_added_twice():
+    add = {"id": "pgbouncer", "title": "Put PgBouncer in front of the database", "horizon": "7-30",
+           "week": 3, "owner": "eng-lead", "matches": ["pgbouncer"]}
+    ranking = _ranking(("capacity-saturation", True, ["saturation-alerts"]))
+    team = _team(("Priya", "platform", 3), ("Marc", "eng-lead", 3))
+    plan = _build(ranking, team=team, overrides=plans.Overrides(action_add=[add]), postmortems=PM)
+    by = _by_id(plan)
+    # the last record of a recurring item says done: the consultant's action is done, not re-added
+    assert by["pgbouncer"]["status"] == "done" and by["pgbouncer"]["status_source"] == "postmortem"
+    assert by["pgbouncer"]["postmortem"][0]["incidents"] == ["pd:1", "pd:2"]
+    # an open item matching a plan action is linked; without an owner the role's person keeps it
+    assert [g["title"] for g in by["saturation-alerts"]["postmortem"]] == [
+        "Add DB connection pool saturation alert"]
+    assert by["saturation-alerts"]["owner"] == "Priya"
+    # an open item matching a library action outside the plan brings it in, with its owner
+    cert = by["cert-expiry-monitoring"]
+    assert (cert["reason"], cert["owner"], cert["postmortem"][0]["due"]) == ("postmortem", "Jonas", "2026-09-24")
+    # an open item matching nothing is adopted as it is, with its owner (a person the plan counts)
+    adopted = by["pm-document-the-on-call-handover"]
+    assert (adopted["source"], adopted["owner"], adopted["effort"]) == ("postmortem", "Lea", "S")
+    assert "Lea" in {p["name"] for p in plan["capacity"]["people"]}
+    assert not any("coffee" in a["title"] for a in plan["actions"])  # done, and no part of the plan
+    titles = [g["title"] for a in plan["actions"] for g in a["postmortem"]]
+    assert len(titles) == len(set(titles)) == 4
+
+
+def test_a_check_already_met_is_not_a_goal():
+    ranking = _ranking(("no-incident-command", True, ["severity-playbook"]),
+                       ("postmortem-follow-through", True, ["postmortem-backlog"]))
+    metrics = {"severity_classified_share": 0.99, "postmortems": {"postmortem_rate": 0.5}}
+    by = _by_id(_build(ranking, metrics=metrics))
+    met, open_ = by["severity-playbook"]["verify"], by["postmortem-backlog"]["verify"]
+    assert met["met"] and "already met: 99%" in met["watch"] and "not a goal" in met["watch"]
+    assert not open_["met"] and "(now 50%)" in open_["watch"]
+    # the check itself is the leading indicator the action moves, never the lagging rate
+    assert met["text"].startswith("Severity table published")
+    assert open_["text"].startswith("A postmortem written for every SEV1/SEV2")
+
+
+@pytest.mark.parametrize(("consumed", "triggered", "week1_capacity"), [
+    (2.5, True, 4.0),     # spent: twice the 2 days, until it recovers
+    (1.0, False, 2.0),    # exactly all of it: not over
+    (None, False, 2.0),   # not measurable
+])
+def test_the_error_budget_rule_moves_capacity_while_the_budget_is_spent(consumed, triggered, week1_capacity):
+    metrics = {"availability": {"budget_consumed": consumed}}
+    plan = _build(_ranking(("capacity-saturation", True, ["saturation-alerts"])), metrics=metrics,
+                  team=_team(("Priya", "platform", 2)))
+    rule = plan["error_budget_rule"]
+    assert (rule["metric"], rule["threshold"], rule["value"], rule["triggered"]) == (
+        "availability.budget_consumed", 1.0, consumed, triggered)
+    priya = next(p for p in plan["capacity"]["people"] if p["name"] == "Priya")
+    assert priya["weeks"][0]["capacity"] == week1_capacity and priya["weeks"][4]["capacity"] == 2.0
+    if triggered:
+        assert "spent 2.5× over" in rule["text"] and "4 person-days a week" in rule["text"]
+        assert rule["weeks"] == [1, 2, 3, 4]
+
+
+def test_answer_signals_are_checked_against_the_intake_that_feeds_the_risks(tmp_path):
+    data = yaml.safe_load(risks.catalog_path(None, "risks.yaml").read_text())
+    data["risks"][0]["signals"].append({"answer": "self.roles_clear", "weight": 1})
+    (tmp_path / "risks.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(risks.CatalogError, match="answer: 'self.roles_clear' is not a question"):
+        remediations.load_catalogs(tmp_path)

@@ -1,0 +1,86 @@
+"""Shipped data found from a checkout and from an installed wheel (no module/folder name clash)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+import venv
+from pathlib import Path
+
+import pytest
+
+from assess import paths
+
+from .conftest import ROOT
+
+
+@pytest.mark.parametrize("name", list(paths.SHIPPED))
+def test_every_data_folder_is_found_in_the_checkout(name):
+    assert paths.data_dir(name).is_dir()
+    assert any(paths.data_dir(name).glob("*.yaml"))
+
+
+def test_an_engagement_copy_of_a_catalog_wins(tmp_path):
+    assert paths.catalog_file("remediations.yaml", tmp_path) == paths.data_dir("assess/data") / \
+        "remediations.yaml"
+    (tmp_path / "remediations.yaml").write_text("actions: []\n")
+    assert paths.catalog_file("remediations.yaml", tmp_path) == tmp_path / "remediations.yaml"
+
+
+def test_an_unknown_data_folder_is_refused():
+    with pytest.raises(KeyError, match="not a shipped data folder"):
+        paths.data_dir("secrets")
+
+
+CHECK = textwrap.dedent("""\
+    import importlib.resources, sys
+    import assess, assess.questionnaires
+    from assess import paths, plans, questionnaires, risks
+    from assess.report import TEMPLATES
+    here = sys.argv[1]
+    assert assess.__file__.startswith(here), assess.__file__
+    # the module is the module, and the data package is its own
+    assert hasattr(assess.questionnaires, "load")
+    data = importlib.resources.files("assess.data.questionnaires")
+    assert "questions" in data.joinpath("intake.yaml").read_text(encoding="utf-8")
+    for name in paths.SHIPPED:
+        assert str(paths.data_dir(name)).startswith(here), (name, paths.data_dir(name))
+    assert questionnaires.load("intake").questions
+    catalog, library = plans.load_catalogs()
+    assert catalog.risks and library.actions
+    assert (TEMPLATES / "assessment.html").is_file()
+    assert (paths.data_dir("sample_engagement") / "engagement.yaml").is_file()
+    print("ok", len(catalog.risks), len(library.actions))
+""")
+
+
+@pytest.mark.slow
+def test_shipped_yaml_is_found_in_an_installed_wheel(tmp_path):
+    """Build the wheel, install it alone into a fresh venv (dependencies borrowed from ours)."""
+    wheels = tmp_path / "wheels"
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q",
+                            "-w", str(wheels)], capture_output=True, text=True)
+    if build.returncode != 0 and "Could not find a version" in build.stderr + build.stdout:
+        pytest.skip("no package index to fetch the build backend from")
+    assert build.returncode == 0, build.stderr
+    wheel = next(wheels.glob("assess-*.whl"))
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    # the dependencies come from our environment; a plain path line processes none of its .pth
+    # files, so the editable install of the checkout stays out
+    (site / "zz_deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
+                    str(wheel)], check=True, capture_output=True)
+    script = tmp_path / "check.py"
+    script.write_text(CHECK)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([python, str(script), str(site)], capture_output=True, text=True,
+                         cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ok ")
