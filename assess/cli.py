@@ -487,17 +487,27 @@ def format_risks(ranked: list[dict]) -> str:
 @main.command()
 @ENGAGEMENT
 @click.option("--json", "as_json", is_flag=True, help="Print the plan and roadmap as JSON.")
+@click.option("--status", "statuses", multiple=True, metavar="ACTION=STATUS[@DATE]",
+              help="Record an action's status in DIRECTORY/overrides.yaml before printing: planned, "
+                   "'in progress', done, dropped or blocked, with the date it was reached "
+                   "(default today for done). Repeatable.")
 @LANG
 @user_errors
-def plan(directory: Path, as_json: bool, lang: str | None) -> None:
+def plan(directory: Path, as_json: bool, statuses: tuple[str, ...], lang: str | None) -> None:
     """The 30-day reset plan by week and the 0-7 / 7-30 / 30-90-day roadmap.
 
-    Every action has an owner (role, or the person named in DIRECTORY/overrides.yaml), a due date
-    counted from the engagement's start_date, the risks it addresses and the metric to watch.
-    JSON keys: start_date, top_risks, reset_plan[], roadmap[], actions[], warnings (docs/risks.md).
+    Every action has an owner (role, or the person named in DIRECTORY/overrides.yaml or
+    engagement.yaml's team), a status, a due date levelled on its owner's capacity from the
+    engagement's start_date (default: the Monday after today), the risks it addresses and its
+    check. What does not fit anyone's week, the decisions it needs and the error-budget rule are
+    printed after the plan. JSON keys: start_date, top_risks, reset_plan[], roadmap[], actions[],
+    diagnostic[], capacity, decisions[], error_budget_rule, overdue[], postmortem_items[],
+    warnings (docs/plans.md).
 
-    Example: assess plan sample_engagement --json
+    Example: assess plan sample_engagement --status saturation-alerts=done@2026-11-12
     """
+    if statuses:
+        _record_statuses(directory, statuses)
     p = _judgement(directory, lang)["plan"]
     if as_json:
         click.echo(json.dumps(p, indent=2, ensure_ascii=False, default=str))
@@ -505,19 +515,79 @@ def plan(directory: Path, as_json: bool, lang: str | None) -> None:
     click.echo(format_plan(p))
 
 
+def _record_statuses(directory: Path, statuses: tuple[str, ...]) -> None:
+    """ACTION=STATUS[@DATE] written to overrides.yaml, one decision each."""
+    import datetime as dt
+
+    from . import plans
+
+    catalog, library = plans.load_catalogs(directory)
+    for item in statuses:
+        aid, sep, rest = item.partition("=")
+        word, _, day = rest.partition("@")
+        word = word.strip().lower().replace("-", " ").replace("_", " ")
+        if not sep or not aid.strip() or word not in plans.STATUSES:
+            raise click.BadParameter(f"{item!r}: expected ACTION=STATUS[@YYYY-MM-DD], STATUS one of "
+                                     f"{', '.join(plans.STATUSES)}", param_hint="--status")
+        try:
+            date = dt.date.fromisoformat(day.strip()) if day.strip() else (
+                dt.date.today() if word == "done" else None)
+        except ValueError:
+            raise click.BadParameter(f"{item!r}: {day!r} is not a date (YYYY-MM-DD)",
+                                     param_hint="--status") from None
+        plans.edit_overrides(directory, catalog, library, action=aid.strip(), status=(word, date))
+        click.echo(f"Recorded in overrides.yaml: {aid.strip()} {word}" + (f" on {date}" if date else ""),
+                   err=True)
+
+
+def _action_line(a: dict) -> str:
+    marks = [a["status"]] if a["status"] != "planned" else []
+    if a.get("done_date"):
+        marks[-1:] = [f"{a['status']} {a['done_date']}"]
+    if a.get("overdue"):
+        marks.append("OVERDUE")
+    if a.get("fits") is False:
+        marks.append("does not fit")
+    shown = f" ({', '.join(marks)})" if marks else ""
+    return f"[{a['due']}] {a['title']} - {a['owner_display']}{shown}"
+
+
 def format_plan(p: dict) -> str:
-    lines = [f"30-day reset plan, from {p['start_date']}:"]
+    start = f"30-day reset plan, from {p['start_date']}"
+    lines = [start + (" (the Monday after today: set start_date in engagement.yaml to fix it):"
+                      if p.get("start_date_default") else ":")]
     for w in p["reset_plan"]:
         lines.append(f"  Week {w['week']} - {w['title']} (ends {w['ends']})")
+        for a in w.get("diagnostic") or []:
+            lines.append(f"    [done] {a['title']} - {a['owner_display']} (the engagement's diagnostic)")
         for a in w["actions"]:
-            lines.append(f"    [{a['due']}] {a['title']} - {a['owner_display']}")
+            lines.append(f"    {_action_line(a)}")
     lines.append("Roadmap:")
     for h in p["roadmap"]:
         lines.append(f"  {h['title']} (by {h['due']}): {len(h['actions'])} action(s)")
         for a in h["actions"]:
             risks_ = f" [{', '.join(a['risks'])}]" if a["risks"] else ""
-            lines.append(f"    [{a['due']}] {a['title']} - {a['owner_display']}{risks_}")
-            lines.append(f"        verify: {a['verify']['text']}")
+            lines.append(f"    {_action_line(a)}{risks_}")
+            lines.append(f"        check: {a['verify']['text']}")
+            if a["verify"].get("watch") and a["verify"]["watch"] != a["verify"]["text"]:
+                lines.append(f"        watch: {a['verify']['watch']}")
+            for g in a.get("postmortem") or []:
+                state = "done" if g["done"] else "open"
+                lines.append(f"        postmortem ({state}): {g['title']} [{', '.join(g['incidents'])}]")
+    cap = p.get("capacity") or {}
+    if cap.get("people"):
+        lines.append("Load per person and week (person-days / capacity), weeks 1-13:")
+        for person in cap["people"]:
+            if person["load"]:
+                weeks = " ".join(f"{w['load']:g}/{w['capacity']:g}" for w in person["weeks"])
+                lines.append(f"  {person['name']:<20} {weeks}")
+    rule = p.get("error_budget_rule")
+    if rule:
+        lines.append(f"Error-budget rule: {rule['text']}")
+    if p.get("decisions"):
+        lines.append("Decisions needed (the plan does not overload anyone):")
+        for d in p["decisions"]:
+            lines.append(f"  - {d.get('action') or d.get('role')}: {d['text']}")
     for w in p["warnings"]:
         lines.append(f"Warning: {w}")
     return "\n".join(lines)

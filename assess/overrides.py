@@ -125,6 +125,10 @@ def validate_overrides(data: Any, file: str, catalog: risks.Catalog, library: Li
                         "(expected drop, pin, edit, add, status)")
     added = [a.get("id") for a in (asec.get("add") or []) if isinstance(a, dict)]
     known = set(library.actions) | {a for a in added if a}
+    # adopted postmortem items are named pm-<their title> by the plan (plans.build)
+    for key in ("drop", "status", "edit"):
+        ids = asec.get(key) or []
+        known |= {i for i in ids if isinstance(i, str) and i.startswith("pm-")}
     for key in ("drop", "pin"):
         problems += _id_list(asec.get(key), f"{file}: actions.{key}", known, "action")
     for aid, edit in (asec.get("edit") or {}).items():

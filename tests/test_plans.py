@@ -4,6 +4,7 @@ horizons kept, capacity levelled, diagnostic, status, postmortems reconciled, ch
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import textwrap
 
@@ -513,3 +514,36 @@ def test_answer_signals_are_checked_against_the_intake_that_feeds_the_risks(tmp_
     (tmp_path / "risks.yaml").write_text(yaml.safe_dump(data))
     with pytest.raises(risks.CatalogError, match="answer: 'self.roles_clear' is not a question"):
         remediations.load_catalogs(tmp_path)
+
+
+def test_the_plan_command_records_statuses_and_prints_decisions(sample_copy):
+    from click.testing import CliRunner
+
+    from assess.cli import main
+
+    runner = CliRunner()
+    r = runner.invoke(main, ["plan", str(sample_copy), "--status", "saturation-alerts=done@2026-11-12",
+                             "--status", "pm-add-smoke-tests-to-the-deploy-pipeline=in-progress",
+                             "--status", "one-command-rollback=blocked"])
+    assert r.exit_code == 0, r.output
+    status = yaml.safe_load((sample_copy / "overrides.yaml").read_text())["actions"]["status"]
+    assert status == {"saturation-alerts": {"status": "done", "date": "2026-11-12"},
+                      "pm-add-smoke-tests-to-the-deploy-pipeline": "in progress",
+                      "one-command-rollback": "blocked"}
+    out = r.output
+    assert "Alert on saturation before the limit (DB pools, disks, memory, queues) - Priya Raman " \
+           "(done 2026-11-12)" in out
+    assert "[done] Map the last 90 days of incidents - Camille Laurent (the engagement's diagnostic)" in out
+    assert "Error-budget rule: The error budget is spent" in out
+    assert "Decisions needed" in out and "person-days it needs by" in out
+    r = runner.invoke(main, ["plan", str(sample_copy), "--json"])
+    plan = json.loads(r.output)
+    for key in ("diagnostic", "capacity", "decisions", "error_budget_rule", "overdue", "postmortem_items"):
+        assert key in plan
+    smoke = next(a for a in plan["actions"] if a["id"] == "pm-add-smoke-tests-to-the-deploy-pipeline")
+    assert smoke["status"] == "in progress"
+    for bad, message in (("saturation-alerts", "expected ACTION=STATUS"),
+                         ("saturation-alerts=done@soon", "'soon' is not a date"),
+                         ("no-such=done", "actions.status.no-such: unknown action")):
+        r = runner.invoke(main, ["plan", str(sample_copy), "--status", bad])
+        assert r.exit_code != 0 and message in r.output, r.output
