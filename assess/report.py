@@ -238,6 +238,7 @@ def version() -> str:
 
 def build_context(a: Analysis, lang: str, svgs: dict[str, str],
                   judgement: dict[str, Any] | None = None) -> dict[str, Any]:
+    from . import diligence, questionnaires
     from .figures import figures, grade_legend
     from .maturity import headline
     from .metrics import MATURITY_LEVELS
@@ -285,6 +286,9 @@ def build_context(a: Analysis, lang: str, svgs: dict[str, str],
         "import_notes": a.import_notes, "sources": ", ".join(sources) or "-",
         "coverage": coverage(a.frame),
         "figures": figs,
+        "red_flags": diligence.red_flags(a.metrics, scores, a.frame, lang),
+        "claims": diligence.claims_against_evidence(questionnaires.claims(scores, a.metrics), lang),
+        "plain_sources": diligence.plain_sources(a.imports, lang),
         "fig": {f["key"]: f for f in figs},
         "grade_legend": grade_legend(lang),
         "impact_map": ", ".join(f"{sev} {t('impact_' + v)}" for sev, v in

@@ -91,7 +91,9 @@ def test_due_diligence_summary_is_short_and_sober(reports):
         assert 2 <= reports[key].pages <= 4, (key, reports[key].pages)
     text = text_of(reports["due_diligence"].path)
     for phrase in ("Technical due diligence", "Figures and their basis", "Limitations",
-                   "Material risks and the plan to close them"):
+                   "Material risks and the plan to close them", "Red flags",
+                   "Backups have never been restored", "Claims against evidence",
+                   "PagerDuty incidents CSV download of"):
         assert phrase in text.replace("TECHNICAL DUE DILIGENCE", "Technical due diligence"), phrase
 
 
