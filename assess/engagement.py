@@ -298,6 +298,40 @@ def _parse_team(r: _Reader) -> Team:
                 default_days_per_week=default)
 
 
+def people_from_lines(text: str) -> list[dict[str, Any]]:
+    """The settings form's people, one a line as `name, role, days a week[, days while the error
+    budget is spent]`, as team.people entries; EngagementError naming the line otherwise."""
+    people: list[dict[str, Any]] = []
+    for n, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) < 3 or len(parts) > 4 or not parts[0]:
+            raise EngagementError(f"people, line {n}: expected 'name, role, days a week' "
+                                  f"(and optionally days while the error budget is spent), got {line!r}")
+        entry: dict[str, Any] = {"name": parts[0]}
+        if parts[1]:
+            entry["role"] = parts[1]
+        for key, value in zip(("days_per_week", "days_per_week_budget_spent"), parts[2:], strict=False):
+            try:
+                entry[key] = float(value)
+            except ValueError:
+                raise EngagementError(f"people, line {n}: {value!r} is not a number of days") from None
+            if entry[key] == int(entry[key]):
+                entry[key] = int(entry[key])
+        people.append(entry)
+    return people
+
+
+def people_lines(team: Team) -> str:
+    """team.people as the settings form shows them (the inverse of people_from_lines)."""
+    def num(v: float | None) -> str:
+        return "" if v is None else f"{v:g}"
+    return "\n".join(", ".join([p.name, p.role or "", num(p.days_per_week)]
+                               + ([num(p.days_per_week_budget_spent)] if p.days_per_week_budget_spent
+                                  is not None else [])) for p in team.people)
+
+
 def parse_engagement(data: Any, root: Path, source: Path | None = None) -> Engagement:
     """Validate a parsed engagement.yaml mapping and build the Engagement."""
     source = source or root / "engagement.yaml"
@@ -406,7 +440,7 @@ revenue_critical_journeys: []
 team:                # who carries the plan (docs/engagement-format.md)
   # size: 12         # engineers in the team
   default_days_per_week: 1     # reliability days a week of someone named without days_per_week
-  people: []         # - {name: Priya Raman, role: platform, days_per_week: 2}
+  people: []         # - {{name: Priya Raman, role: platform, days_per_week: 2}}
 branding:
   name: {client}
   primary_color: "#1F3A5F"

@@ -161,6 +161,19 @@ def test_create_engagement_and_edit_settings(app, alice):
     r = alice.post(f"/e/{eid}/settings", {**form, "primary_color": "blue"})
     assert r.status_code == 400 and b"#RRGGBB" in r.data
     assert (root / "engagement.yaml").read_text() == before
+    # the people who carry the plan, one a line
+    r = alice.post(f"/e/{eid}/settings", {**form, "team_size": "12",
+                                          "people": "Priya Raman, platform, 2, 4\nMarc Olsen, eng-lead, 1.5"})
+    assert r.status_code == 302
+    data = yaml.safe_load((root / "engagement.yaml").read_text())
+    assert data["team"] == {"default_days_per_week": 1, "size": 12, "people": [
+        {"name": "Priya Raman", "role": "platform", "days_per_week": 2, "days_per_week_budget_spent": 4},
+        {"name": "Marc Olsen", "role": "eng-lead", "days_per_week": 1.5}]}
+    assert "Priya Raman, platform, 2, 4" in alice.get(f"/e/{eid}/settings").data.decode()
+    before = (root / "engagement.yaml").read_text()
+    r = alice.post(f"/e/{eid}/settings", {**form, "people": "Priya Raman, platform, lots"})
+    assert r.status_code == 400 and b"people, line 1: &#39;lots&#39; is not a number of days" in r.data
+    assert (root / "engagement.yaml").read_text() == before
 
 
 def test_logo_upload_is_stored_under_a_generated_name(app, alice):
@@ -461,6 +474,26 @@ def test_plan_edits_go_to_overrides(app, alice, sample):
     alice.post(f"/e/{sample}/risks/capacity-saturation", {"op": "drop"})
     ranking = analysis.judgement(analysis.analyse(root))["risks"]
     assert next(x for x in ranking if x["id"] == "capacity-saturation")["dropped"]
+
+
+def test_plan_page_sets_a_status_and_shows_the_rules(app, alice, sample):
+    root = engagement_root(app, sample)
+    page = alice.get(f"/e/{sample}/plan").data.decode()
+    assert "Error-budget rule" in page and "The error budget is spent" in page
+    assert "Decisions needed" in page and "person-days it needs by" in page
+    assert 'name="status"' in page and "diagnostic, done" in page
+    r = alice.post(f"/e/{sample}/plan/actions/saturation-alerts",
+                   {"op": "status", "status": "done", "status_date": "2026-11-12"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("#a-saturation-alerts")
+    status = yaml.safe_load((root / "overrides.yaml").read_text())["actions"]["status"]
+    assert status == {"saturation-alerts": {"status": "done", "date": "2026-11-12"}}
+    row = alice.get(f"/e/{sample}/plan").data.decode().split('id="a-saturation-alerts"')[1].split("</tr>")[0]
+    assert '<option value="done" selected>' in row and "overdue" not in row
+    before = (root / "overrides.yaml").read_text()
+    for bad in ({"status": "finished"}, {"status": "done", "status_date": "soon"}):
+        r = alice.post(f"/e/{sample}/plan/actions/saturation-alerts", {"op": "status", **bad})
+        assert "Not saved" in alice.get(r.headers["Location"]).data.decode()
+    assert (root / "overrides.yaml").read_text() == before
 
 
 def test_export_and_import_round_trip(app, alice, bob, sample):

@@ -217,6 +217,7 @@ def plan(eid: int):
         dropped=dropped,
         library=library,
         lang=lang,
+        statuses=plans.STATUSES,
     )
 
 
@@ -244,6 +245,18 @@ def edit_action(eid: int, aid: str):
         _edit(row, action=aid, pin=True, drop=False)
     elif op == "unpin":
         _edit(row, action=aid, pin=False)
+    elif op == "status":
+        word = (form.get("status") or "").strip()
+        day = (form.get("status_date") or "").strip()
+        try:
+            date = dt.date.fromisoformat(day) if day else (dt.date.today() if word == "done" else None)
+        except ValueError:
+            flash(f"Not saved: {day!r} is not a date (expected YYYY-MM-DD).", "error")
+            return redirect(url_for("dashboard.plan", eid=eid) + f"#a-{aid}")
+        if word not in plans.STATUSES:
+            flash(f"Not saved: {word!r} is not a status ({', '.join(plans.STATUSES)}).", "error")
+        else:
+            _edit(row, action=aid, status=(word, date))
     else:
         due = (form.get("due") or "").strip()
         if due:

@@ -25,10 +25,25 @@ from flask import (
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
-from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import (
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from ..engagement import EngagementError, load_engagement, read_settings, save_settings
+from ..engagement import (
+    EngagementError,
+    load_engagement,
+    people_from_lines,
+    people_lines,
+    read_settings,
+    save_settings,
+)
 from .auth import current_user, db_session, login_required, write, ws
 from .db import Answer, EngagementRow, Respondent, utcnow
 from .logos import LogoError, check_raster, rasterise_svg
@@ -83,6 +98,8 @@ class EngagementForm(FlaskForm):
 class SettingsForm(EngagementForm):
     window_days = IntegerField("Window length (days)", default=90, validators=[NumberRange(min=1, max=3660)])
     start_date = DateField("First day of the reset plan", validators=[Optional()])
+    team_size = IntegerField("Engineers in the team", validators=[Optional(), NumberRange(min=1, max=100_000)])
+    people = TextAreaField("People who carry the plan", validators=[Optional(), Length(max=5000)])
     primary_color = StringField("Primary colour", validators=[Optional(), COLOR])
     accent_color = StringField("Accent colour", validators=[Optional(), COLOR])
     logo = FileField("Client logo (SVG, PNG or JPG, up to 1 MB; an SVG is kept as a PNG)",
@@ -188,7 +205,7 @@ def _settings_form(row: EngagementRow) -> SettingsForm:
         client=e.client, consultant=e.consultant, firm=data.get("consultant", {}).get("firm", ""),
         timezone=e.timezone, window_end=e.window_end, window_days=e.window_days, language=e.language,
         sla=round(e.sla_target * 100, 4), start_date=e.start_date, primary_color=e.branding.primary_color,
-        accent_color=e.branding.accent_color)
+        accent_color=e.branding.accent_color, team_size=e.team.size, people=people_lines(e.team))
     form.timezone.choices = timezones()
     return form
 
@@ -208,7 +225,13 @@ def settings(eid: int):
                    "sla.target": float(form.sla.data),
                    "start_date": form.start_date.data.isoformat() if form.start_date.data else None,
                    "branding.primary_color": form.primary_color.data or None,
-                   "branding.accent_color": form.accent_color.data or None}
+                   "branding.accent_color": form.accent_color.data or None,
+                   "team.size": form.team_size.data}
+        try:
+            updates["team.people"] = people_from_lines(form.people.data or "") or None
+        except EngagementError as exc:
+            form.people.errors = [str(exc)]
+            return render_template("settings.html", row=row, form=form), 400
         logo = form.logo.data
         if logo and getattr(logo, "filename", ""):
             blob = logo.read(LOGO_MAX + 1)
