@@ -547,3 +547,33 @@ def test_the_plan_command_records_statuses_and_prints_decisions(sample_copy):
                          ("no-such=done", "actions.status.no-such: unknown action")):
         r = runner.invoke(main, ["plan", str(sample_copy), "--status", bad])
         assert r.exit_code != 0 and message in r.output, r.output
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_report_shows_status_overdue_capacity_and_the_rule(lang):
+    from assess import report
+
+    a = analysis.analyse(SAMPLE)
+    today = dt.date(2026, 11, 30)  # three weeks into the sample's plan
+    j = analysis.judgement(a, lang, today=today)
+    plan = j["plan"]
+    assert plan["overdue"]
+    ctx = report.build_context(a, lang, _svgs(a), judgement=j)
+    html = report.render_html("assessment.html", ctx)
+    t, _ = report.translator(lang)
+    reset = html.split('id="reset"')[1].split('id="roadmap"')[0].replace("&#39;", "'")
+    overdue_notice = str(t("plan_overdue", date="X", n=len(plan["overdue"]))).split("X")[1][:30]
+    assert overdue_notice in reset
+    assert reset.count(str(t("overdue"))) >= len(plan["overdue"])
+    assert plan["error_budget_rule"]["text"].split("(")[0].strip() in reset
+    for d in plan["decisions"]:
+        assert d["text"].split(":")[0] in reset
+    assert str(t("status_done")) in reset  # PgBouncer, done in a postmortem
+    assert plan["diagnostic"][0]["title"] in reset
+
+
+def _svgs(a):
+    from assess import charts
+
+    return {name: "<svg xmlns='http://www.w3.org/2000/svg'/>"
+            for name in charts.report_figures(a.metrics, "#000000", "#000000")}
