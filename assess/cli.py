@@ -11,6 +11,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -893,6 +894,104 @@ def report(directory: Path, out: Path | None, lang: str | None, which: str, no_a
                               archival=not no_archival, limit_seconds=None)
             click.echo(f"{name.replace('_', '-').capitalize()} report: {rendered.path.resolve()} "
                        f"({rendered.pages} pages)")
+    if "assessment" in names:
+        # the first assessment reported is the baseline every check-in compares with
+        from .checkin import freeze
+
+        path, written = freeze(analysis, j)
+        if written:
+            click.echo(f"Baseline frozen: {path} (check-ins compare with it; `assess baseline "
+                       f"{directory} --force` replaces it)")
+
+
+@main.command()
+@ENGAGEMENT
+@click.option("--force", is_flag=True, help="Replace a baseline already frozen.")
+@user_errors
+def baseline(directory: Path, force: bool) -> None:
+    """Freeze the engagement's baseline: the figures, risks and plan as reported.
+
+    Written to DIRECTORY/baseline.json (the first `assess report` does it too); every check-in
+    compares with it, never with a recomputation.
+
+    Example: assess baseline sample_engagement
+    """
+    from .analysis import analyse
+    from .checkin import freeze
+
+    path, written = freeze(analyse(directory), force=force)
+    click.echo(f"Baseline frozen: {path}" if written else
+               f"{path} exists: the baseline stays as it was frozen (--force replaces it)")
+
+
+@main.command()
+@ENGAGEMENT
+@click.option("--as-of", "as_of", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The check-in date (YYYY-MM-DD): the window runs from the plan's start to it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the check-in document as JSON.")
+@click.option("--report", "with_report", is_flag=True, help="Also render the progress report PDF.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the PDF (default: DIRECTORY/reports).")
+@click.option("--lang", type=click.Choice(["en", "fr"]), default=None)
+@user_errors
+def checkin(directory: Path, as_of: Any, as_json: bool, with_report: bool, out: Path | None,
+            lang: str | None) -> None:
+    """Measure progress at day 30 or 90 against the frozen baseline.
+
+    Re-import the exports up to the check-in date first. The figures the plan's checks name and
+    the headline figures are set beside the baseline, each action's status beside its due date,
+    each risk beside its rank (docs/checkin.md).
+
+    Example: assess checkin sample_engagement --as-of 2026-12-09 --report
+    """
+    from .checkin import checkin as run
+    from .engagement import load_engagement
+
+    e = load_engagement(directory)
+    c = run(e, as_of.date(), lang)
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in c.items() if k != "metrics"}, indent=2,
+                              default=str, ensure_ascii=False))
+    else:
+        click.echo(format_checkin(c))
+    if with_report:
+        from .progress import render_progress
+
+        r = render_progress(e, c, out or directory / "reports", lang)
+        click.echo(f"Progress report: {r.path.resolve()} ({r.pages} pages)")
+
+
+def format_checkin(c: dict[str, Any]) -> str:
+    """The readable check-in `assess checkin` prints."""
+    lines = [f"Check-in of {c['as_of']}, day {c['day']} of the plan: {c['incident_count']} incidents "
+             f"since {c['window']['first_day']} (baseline: {c['baseline']['incident_count']} in "
+             f"{c['baseline']['window']['days']} days, frozen {c['baseline']['frozen_at'][:10]})"]
+    if not c["coverage"]["covered"]:
+        lines.append(f"  NOT MEASURABLE: the exports end on {c['coverage']['last_incident']} "
+                     f"(incidents) / {c['coverage']['last_deploy']} (deploys); import them up to "
+                     f"{c['as_of']} first")
+    t = c["targets"]
+    lines.append(f"Targets: {t['met']} met, {t['not_yet']} not yet, {t['not_measurable']} not "
+                 "measurable")
+    for f in c["figures"]:
+        target = (f" target {f['target']['op']} {f['target']['display']}: "
+                  + ("met" if f["met"] else "not yet" if f["met"] is False else "n/a")) \
+            if f["target"] else ""
+        lines.append(f"  {f['label']}: {f['before_display']} -> {f['after_display']} "
+                     f"({f['direction']}){target}")
+    n = c["action_counts"]
+    lines.append(f"Actions: {n['done']} done, {n['in progress']} in progress, {n['planned']} "
+                 f"planned, {n['blocked']} blocked, {n['dropped']} dropped; {n['late']} late")
+    for x in c["actions"]:
+        if x["late"]:
+            lines.append(f"  late {x['days_late']:>3} d  {x['id']:<28} due {x['due']}  "
+                         f"{x['owner'] or ''}{'  - ' + x['note'] if x['note'] else ''}")
+    for r in c["risks"]:
+        if r["was_top"] or r["moved"] != "same":
+            after = f"#{r['after_rank']} {r['after_score']:.2f}" if r["after_rank"] else "-"
+            lines.append(f"Risk {r['id']}: #{r['before_rank']} {r['before_score']:.2f} -> {after} "
+                         f"({r['moved']})")
+    return "\n".join(lines)
 
 
 @main.command()
