@@ -302,7 +302,8 @@ def build(ranking: list[dict[str, Any]], catalog: risks.Catalog, library: Librar
     adopted: list[dict[str, Any]] = []
     for g in groups:
         in_plan = [aid for aid in [*chosen, *added] if _matches(patterns.get(aid, ()), g["title"])]
-        elsewhere = [aid for aid in library.actions if aid not in chosen and _matches(patterns[aid], g["title"])]
+        elsewhere = [aid for aid in library.actions
+                     if aid not in chosen and _matches(patterns[aid], g["title"])]
         target = (in_plan or elsewhere or [None])[0]
         if target is not None and target in library.actions and target not in chosen:
             if g["done"]:
@@ -527,7 +528,8 @@ def _level(actions: list[dict[str, Any]], people: dict[str, Person], start: dt.d
         if placed is None:
             best = candidates[0]
             available = sum(free[best.name][first:hi + 1])
-            by = explicit or week_end(start, hi, horizon_days[a["horizon"]] if a["horizon"] == "30-90" else None)
+            end_day = horizon_days[a["horizon"]] if a["horizon"] == "30-90" else None
+            by = explicit or week_end(start, hi, end_day)
             a["fits"] = False
             a["owner"] = a.get("owner") or best.name
             _date(a, start, a["week"] or first, horizon_days, explicit, nominal=True)
@@ -552,7 +554,8 @@ def _level(actions: list[dict[str, Any]], people: dict[str, Person], start: dt.d
                  for w in range(1, PLAN_WEEKS + 1)]
         people_out.append({"name": name, "role": p.role,
                            "role_label": library.roles[p.role][lang] if p.role in library.roles else p.role,
-                           "days_per_week": p.days_per_week, "days_per_week_budget_spent": p.days_budget_spent,
+                           "days_per_week": p.days_per_week,
+                           "days_per_week_budget_spent": p.days_budget_spent,
                            "source": p.source, "weeks": weeks,
                            "load": round(sum(w["load"] for w in weeks), 2),
                            "peak": max((w["load"] for w in weeks), default=0.0)})

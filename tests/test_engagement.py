@@ -18,7 +18,8 @@ def test_minimal_engagement_has_documented_defaults(engagement_dir):
     assert e.window_start == dt.date(2026, 1, 1)  # 90 days ending 31 March, both included
     assert e.sla_target == pytest.approx(0.999)
     assert e.mitigation_targets == {"SEV1": 5.0, "SEV2": 15.0, "SEV3": 240.0}
-    assert e.start_date == dt.date(2026, 4, 1)
+    assert e.start_date is None  # the plan starts the Monday after the report date (plans.build)
+    assert e.team.people == () and e.team.size is None and e.team.default_days_per_week == 1.0
     start, end = e.window_bounds_utc()
     assert start.isoformat() == "2025-12-31T23:00:00+00:00"  # Paris midnight in winter
     assert end.isoformat() == "2026-03-31T22:00:00+00:00"  # Paris midnight in summer time

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import textwrap
 
@@ -466,7 +467,8 @@ def test_postmortem_items_are_linked_adopted_and_never_added_twice():
     assert by["saturation-alerts"]["owner"] == "Priya"
     # an open item matching a library action outside the plan brings it in, with its owner
     cert = by["cert-expiry-monitoring"]
-    assert (cert["reason"], cert["owner"], cert["postmortem"][0]["due"]) == ("postmortem", "Jonas", "2026-09-24")
+    assert (cert["reason"], cert["owner"], cert["postmortem"][0]["due"]) == (
+        "postmortem", "Jonas", "2026-09-24")
     # an open item matching nothing is adopted as it is, with its owner (a person the plan counts)
     adopted = by["pm-document-the-on-call-handover"]
     assert (adopted["source"], adopted["owner"], adopted["effort"]) == ("postmortem", "Lea", "S")
@@ -577,3 +579,20 @@ def _svgs(a):
 
     return {name: "<svg xmlns='http://www.w3.org/2000/svg'/>"
             for name in charts.report_figures(a.metrics, "#000000", "#000000")}
+
+
+@pytest.mark.parametrize(("team", "message"), [
+    ("team: {people: [{name: Priya, days_per_week: lots}]}",
+     "key 'team.people[0].days_per_week': expected a number"),
+    ("team: {people: [{name: Priya}, {name: priya}]}", "key 'team.people[1].name': expected a name not"),
+    ("team: {people: [{name: Priya, days_per_week: 9}]}", "between 0 and 7"),
+    ("team: {size: 2.5}", "key 'team.size': expected a whole number"),
+    ("team: {crew: []}", "key 'team': expected a mapping with size"),
+])
+def test_team_settings_are_validated_naming_the_key(tmp_path, team, message):
+    from assess.engagement import EngagementError
+
+    root = write_engagement(tmp_path / "e", "client: {name: A}\nconsultant: {name: B}\n"
+                                            "window: {end: 2026-10-31}\n" + team + "\n")
+    with pytest.raises(EngagementError, match=re.escape(message)):
+        load_engagement(root)

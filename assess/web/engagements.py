@@ -98,7 +98,8 @@ class EngagementForm(FlaskForm):
 class SettingsForm(EngagementForm):
     window_days = IntegerField("Window length (days)", default=90, validators=[NumberRange(min=1, max=3660)])
     start_date = DateField("First day of the reset plan", validators=[Optional()])
-    team_size = IntegerField("Engineers in the team", validators=[Optional(), NumberRange(min=1, max=100_000)])
+    team_size = IntegerField("Engineers in the team",
+                             validators=[Optional(), NumberRange(min=1, max=100_000)])
     people = TextAreaField("People who carry the plan", validators=[Optional(), Length(max=5000)])
     primary_color = StringField("Primary colour", validators=[Optional(), COLOR])
     accent_color = StringField("Accent colour", validators=[Optional(), COLOR])
