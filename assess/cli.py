@@ -421,17 +421,48 @@ def _judgement(directory: Path, lang: str | None) -> dict:
 @main.command()
 @ENGAGEMENT
 @click.option("--json", "as_json", is_flag=True, help="Print every risk with its evidence as JSON.")
+@click.option("--add-risk", "add_risk", metavar="ID",
+              help="Add a risk of your own (with --title, --finding, --likelihood, --impact).")
+@click.option("--edit-risk", "edit_risk", metavar="ID",
+              help="Edit a risk's --title or --finding (an empty text restores the catalog's).")
+@click.option("--title", default=None, help="With --add-risk or --edit-risk.")
+@click.option("--finding", default=None, help="With --add-risk or --edit-risk.")
+@click.option("--likelihood", type=float, default=None, help="With --add-risk: 0 to 1.")
+@click.option("--impact", type=float, default=None, help="With --add-risk: 1 to 10.")
+@click.option("--action", "actions", multiple=True, metavar="ACTION_ID",
+              help="With --add-risk: an action of the remediation library that closes it.")
 @LANG
 @user_errors
-def risks(directory: Path, as_json: bool, lang: str | None) -> None:
+def risks(directory: Path, as_json: bool, add_risk: str | None, edit_risk: str | None,
+          title: str | None, finding: str | None, likelihood: float | None, impact: float | None,
+          actions: tuple[str, ...], lang: str | None) -> None:
     """Rank the systemic risks, the top three first, each with its evidence.
 
     The catalog is assess/data/risks.yaml (or DIRECTORY/risks.yaml); the consultant's order,
-    drops and edits come from DIRECTORY/overrides.yaml. JSON keys: top, risks[] with rank, id,
-    title, finding, score, likelihood, impact, has_evidence, top, evidence (docs/risks.md).
+    drops, edits and own risks come from DIRECTORY/overrides.yaml, which --add-risk and
+    --edit-risk write (validated first). JSON keys: top, risks[] with rank, id, title, finding,
+    score, likelihood, impact, has_evidence, top, reason_above, evidence (docs/risks.md).
 
-    Example: assess risks sample_engagement --json
+    Example: assess risks sample_engagement --edit-risk capacity-saturation --finding "..."
     """
+    if add_risk or edit_risk:
+        from .plans import edit_overrides, load_catalogs
+
+        catalog, library = load_catalogs(directory)
+        if add_risk:
+            missing = [n for n, v in (("--title", title), ("--finding", finding),
+                                      ("--likelihood", likelihood), ("--impact", impact))
+                       if v is None]
+            if missing:
+                raise UserError(f"--add-risk needs {', '.join(missing)}")
+            edit_overrides(directory, catalog, library, risk_add={
+                "id": add_risk, "title": title, "finding": finding, "likelihood": likelihood,
+                "impact": impact, "actions": list(actions)})
+        else:
+            edit_overrides(directory, catalog, library, risk=edit_risk,
+                           risk_edit={k: v for k, v in (("title", title), ("finding", finding))
+                                      if v is not None})
+        click.echo(f"Saved to {directory / 'overrides.yaml'}", err=True)
     ranked = _judgement(directory, lang)["risks"]
     if as_json:
         doc = {"top": [r["id"] for r in ranked if r["top"]], "risks": ranked}

@@ -5,7 +5,8 @@ decision at a time (CLI and web) and written atomically under the folder lock. A
 never writes it, so every decision survives re-imports. Format: docs/plans.md.
 
     owners:  {role: person}
-    risks:   {order: [ids], drop: [ids], edit: {id: {title, finding}}}
+    risks:   {order: [ids], drop: [ids], edit: {id: {title, finding}},
+              add: [{id, title, finding, likelihood 0-1, impact 1-10, actions: [ids]}]}
     actions: {drop: [ids], pin: [ids], edit: {id: {title, why, owner, due, week, horizon, effort,
               days, note, verify}}, add: [{id, title, horizon, owner, ...}],
               status: {id: planned | in progress | done | dropped | blocked
@@ -37,6 +38,7 @@ class Overrides:
     risk_order: list[str] = field(default_factory=list)
     risk_drop: list[str] = field(default_factory=list)
     risk_edit: dict[str, dict[str, str]] = field(default_factory=dict)
+    risk_add: list[dict[str, Any]] = field(default_factory=list)
     action_drop: list[str] = field(default_factory=list)
     action_pin: list[str] = field(default_factory=list)
     action_edit: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -93,7 +95,11 @@ def validate_overrides(data: Any, file: str, catalog: risks.Catalog, library: Li
     if unknown:
         problems.append(f"{file}: unknown section(s) {', '.join(sorted(unknown))} "
                         "(expected owners, risks, actions)")
+    rsec0 = data.get("risks") if isinstance(data.get("risks"), dict) else {}
+    added_risks = [r for r in (rsec0.get("add") or []) if isinstance(r, dict)]
     risk_ids = {r.id for r in catalog.risks}
+    problems_added = _risk_add_problems(rsec0.get("add"), file, risk_ids, library)
+    risk_ids |= {r.get("id") for r in added_risks if isinstance(r.get("id"), str)}
     owners = data.get("owners") or {}
     if not isinstance(owners, dict):
         problems.append(f"{file}: owners: expected a mapping of role to person")
@@ -104,10 +110,15 @@ def validate_overrides(data: Any, file: str, catalog: risks.Catalog, library: Li
                                 f"{', '.join(library.roles)})")
             elif not isinstance(name, str) or not name.strip():
                 problems.append(f"{file}: owners.{role}: expected a person's name")
+    problems += problems_added
     rsec = data.get("risks") or {}
     if not isinstance(rsec, dict):
-        problems.append(f"{file}: risks: expected a mapping with order, drop, edit")
+        problems.append(f"{file}: risks: expected a mapping with order, drop, edit, add")
         rsec = {}
+    unknown = set(rsec) - {"order", "drop", "edit", "add"}
+    if unknown:
+        problems.append(f"{file}: risks: unknown key(s) {', '.join(sorted(unknown))} "
+                        "(expected order, drop, edit, add)")
     for key in ("order", "drop"):
         problems += _id_list(rsec.get(key), f"{file}: risks.{key}", risk_ids, "risk")
     for rid, edit in (rsec.get("edit") or {}).items():
@@ -229,13 +240,65 @@ def load_overrides(root: Path, catalog: risks.Catalog, library: Library) -> Over
         status[aid] = {**entry, "date": as_date(entry["date"])}
     return Overrides(owners=dict(data.get("owners") or {}), risk_order=list(rsec.get("order") or []),
                      risk_drop=list(rsec.get("drop") or []), risk_edit=dict(rsec.get("edit") or {}),
+                     risk_add=list(rsec.get("add") or []),
                      action_drop=list(asec.get("drop") or []), action_pin=list(asec.get("pin") or []),
                      action_edit=dict(asec.get("edit") or {}), action_add=list(asec.get("add") or []),
                      action_status=status)
 
 
+def _risk_add_problems(added: Any, file: str, risk_ids: set[str], library: Library) -> list[str]:
+    """Problems with the consultant's own risks (risks.add)."""
+    if added is None:
+        return []
+    if not isinstance(added, list):
+        return [f"{file}: risks.add: expected a list of risks"]
+    problems = []
+    for i, r in enumerate(added):
+        where = f"{file}: risks.add[{i}]"
+        if not isinstance(r, dict):
+            problems.append(f"{where}: expected a mapping with id, title, finding, likelihood, impact")
+            continue
+        rid = r.get("id")
+        if not isinstance(rid, str) or not rid.strip() or rid in risk_ids:
+            problems.append(f"{where}: id: expected a new risk id (not one of the catalog's)")
+        for key in ("title", "finding"):
+            if not (isinstance(r.get(key), str) and r[key].strip() or isinstance(r.get(key), dict)):
+                problems.append(f"{where}: {key}: expected a text")
+        lk, imp = r.get("likelihood"), r.get("impact")
+        if not isinstance(lk, int | float) or isinstance(lk, bool) or not 0 < lk <= 1:
+            problems.append(f"{where}: likelihood: expected a number above 0 and at most 1, got {lk!r}")
+        if not isinstance(imp, int | float) or isinstance(imp, bool) or not 1 <= imp <= risks.IMPACT_MAX:
+            problems.append(f"{where}: impact: expected a number from 1 to {risks.IMPACT_MAX}, "
+                            f"got {imp!r}")
+        for a in r.get("actions") or []:
+            if a not in library.actions:
+                problems.append(f"{where}: actions: {a!r} is not in the remediation library")
+    return problems
+
+
+def consultant_risk(r: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A risk the consultant added: scored from the likelihood and impact they state, its
+    evidence their judgement (recorded), ranked among the others by its score."""
+    likelihood, impact = float(r["likelihood"]), float(r["impact"])
+    return {
+        "id": r["id"], "title": text_of(r["title"], lang), "finding": text_of(r["finding"], lang),
+        "score": round(likelihood * impact, 2), "likelihood": likelihood, "decisive": None,
+        "impact": {"score": impact, "base": impact, "severity": 0, "customers": 0, "revenue": 0,
+                   "recurrence": 0, "potential": 0, "severity_minutes": 0, "customers_affected": 0,
+                   "journeys": []},
+        "has_evidence": True, "signals": [], "source": "consultant",
+        "evidence": {"incident_count": 0, "incidents": [], "metrics": [], "answers": [],
+                     "promises": [], "strength": {"recorded": 1, "measured": 0, "inferred": 0}},
+        "actions": list(r.get("actions") or []),
+    }
+
+
 def apply_risk_overrides(ranking: list[dict[str, Any]], o: Overrides, lang: str) -> list[dict[str, Any]]:
-    """Consultant's order first (in the order given), dropped risks last; edits replace the text."""
+    """The consultant's own risks ranked in by score; their order first (in the order given),
+    dropped risks last; edits replace the text."""
+    if o.risk_add:
+        added = [consultant_risk(r, lang) for r in o.risk_add]
+        ranking = sorted(ranking + added, key=lambda r: (not r["has_evidence"], -r["score"]))
     by_id = {r["id"]: r for r in ranking}
     for rid, edit in o.risk_edit.items():
         for key in ("title", "finding"):
@@ -251,7 +314,7 @@ def apply_risk_overrides(ranking: list[dict[str, Any]], o: Overrides, lang: str)
         r["dropped"] = True
     # pinned risks without evidence still stay out of the top three (risks.number)
     return risks.number(pinned + [r for r in rest if r["has_evidence"]] + dropped
-                        + [r for r in rest if not r["has_evidence"]])
+                        + [r for r in rest if not r["has_evidence"]], lang)
 
 
 # --- editing (the CLI's --status and the web app's plan editor) ----------------------------------
@@ -293,7 +356,9 @@ def edit_overrides(root: Path, catalog: risks.Catalog, library: Library, *,
                    action: str | None = None, drop: bool | None = None, pin: bool | None = None,
                    edit: dict[str, Any] | None = None,
                    status: tuple[str, dt.date | None] | None = None,
-                   risk: str | None = None, risk_drop: bool | None = None) -> dict[str, Any]:
+                   risk: str | None = None, risk_drop: bool | None = None,
+                   risk_edit: dict[str, Any] | None = None,
+                   risk_add: dict[str, Any] | None = None) -> dict[str, Any]:
     """One decision of the consultant, applied to overrides.yaml under the folder lock: a role's
     owner, an action dropped/pinned/edited (an edit value of None or "" clears that field) or given
     a status (with the date it was reached; "planned" without a date clears it), a risk dropped.
@@ -315,8 +380,33 @@ def edit_overrides(root: Path, catalog: risks.Catalog, library: Library, *,
             rsec = dict(data.get("risks") or {})
             rsec["drop"] = _toggle(list(rsec.get("drop") or []), risk, risk_drop)
             data["risks"] = rsec
+        if risk is not None and risk_edit:
+            data["risks"] = _edit_risk(dict(data.get("risks") or {}), risk, risk_edit)
+        if risk_add:
+            rsec = dict(data.get("risks") or {})
+            rsec["add"] = [r for r in rsec.get("add") or [] if r.get("id") != risk_add["id"]] \
+                + [risk_add]
+            data["risks"] = rsec
         save_overrides(root, data, catalog, library)
         return data
+
+
+def _edit_risk(rsec: dict[str, Any], risk: str, edit: dict[str, Any]) -> dict[str, Any]:
+    """A risk's title or finding edited: in place for the consultant's own risk, else under edit;
+    an empty value clears the edit (the catalog's text comes back)."""
+    added = [r for r in rsec.get("add") or [] if r.get("id") == risk]
+    target = added[0] if added else dict((rsec.get("edit") or {}).get(risk) or {})
+    for key, value in edit.items():
+        if value in (None, ""):
+            if not added:
+                target.pop(key, None)
+        else:
+            target[key] = value
+    if not added:
+        edits = dict(rsec.get("edit") or {})
+        edits[risk] = target
+        rsec["edit"] = {k: v for k, v in edits.items() if v}
+    return rsec
 
 
 def _edit_action(asec: dict[str, Any], action: str, drop: bool | None, pin: bool | None,

@@ -596,3 +596,28 @@ def test_team_settings_are_validated_naming_the_key(tmp_path, team, message):
                                             "window: {end: 2026-10-31}\n" + team + "\n")
     with pytest.raises(EngagementError, match=re.escape(message)):
         load_engagement(root)
+
+
+def test_a_consultant_risk_is_validated_ranked_and_edited(sample_copy):
+    from assess import analysis, overrides
+
+    catalog, library = plans.load_catalogs(sample_copy)
+    # a catalog id, a likelihood above 1: refused with the file, the entry and the key
+    with pytest.raises(risks.CatalogError) as exc:
+        overrides.edit_overrides(sample_copy, catalog, library, risk_add={
+            "id": "unsafe-deploys", "title": "T", "finding": "F", "likelihood": 1.5, "impact": 3})
+    assert "risks.add[0]: id: expected a new risk id" in str(exc.value)
+    assert "risks.add[0]: likelihood: expected a number above 0 and at most 1" in str(exc.value)
+    overrides.edit_overrides(sample_copy, catalog, library, risk_add={
+        "id": "key-person", "title": "The CTO signs every release", "finding": "F",
+        "likelihood": 0.5, "impact": 4, "actions": ["restore-drill"]})
+    ranked = analysis.judgement(analysis.analyse(sample_copy))["risks"]
+    own = next(r for r in ranked if r["id"] == "key-person")
+    assert own["score"] == 2.0 and own["source"] == "consultant" and not own["top"]
+    scores = [r["score"] for r in ranked if r["has_evidence"] and not r.get("dropped")]
+    assert scores == sorted(scores, reverse=True)  # ranked in by its score
+    overrides.edit_overrides(sample_copy, catalog, library, risk="key-person",
+                             risk_edit={"finding": "Every release waits for the CTO."})
+    ranked = analysis.judgement(analysis.analyse(sample_copy))["risks"]
+    assert next(r for r in ranked if r["id"] == "key-person")["finding"] == \
+        "Every release waits for the CTO."

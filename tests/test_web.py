@@ -655,3 +655,31 @@ def test_engagement_folders_in_and_out_through_the_cli(app, alice, tmp_path):
     assert run(main, ["engagement", "export", "--home", home, str(eid), str(out)]).exit_code == 1  # not empty
     res = run(main, ["engagement", "import", "--home", home, str(SAMPLE), "--owner", "nobody@x.io"])
     assert res.exit_code == 1 and "no account" in res.output
+
+
+def test_the_consultant_edits_a_finding_and_adds_a_risk_of_their_own(app, alice, sample):
+    root = engagement_root(app, sample)
+    r = alice.post(f"/e/{sample}/risks/capacity-saturation",
+                   {"op": "edit", "title": "Unmonitored capacity saturation",
+                    "finding": "The API's pool runs out at the evening peak."})
+    assert r.status_code == 302
+    r = alice.post(f"/e/{sample}/risks", {"title": "Everything runs in one region",
+                                          "finding": "A regional outage stops the company.",
+                                          "likelihood": "0.9", "impact": "8.5"})
+    assert r.status_code == 302
+    data = yaml.safe_load((root / "overrides.yaml").read_text())["risks"]
+    assert data["edit"]["capacity-saturation"]["finding"] == "The API's pool runs out at the evening peak."
+    assert data["add"] == [{"id": "own-everything-runs-in-one-region",
+                            "title": "Everything runs in one region",
+                            "finding": "A regional outage stops the company.",
+                            "likelihood": 0.9, "impact": 8.5}]
+    ranked = analysis.judgement(analysis.analyse(root))["risks"]
+    own = next(x for x in ranked if x["id"] == "own-everything-runs-in-one-region")
+    assert own["score"] == 7.65 and own["source"] == "consultant" and own["top"]
+    page = alice.get(f"/e/{sample}/risks").data.decode()
+    assert "The API&#39;s pool runs out at the evening peak." in page and "Everything runs in one region" in page
+    # a likelihood that is not a number saves nothing and says why
+    before = (root / "overrides.yaml").read_text()
+    alice.post(f"/e/{sample}/risks", {"title": "X", "finding": "Y", "likelihood": "high",
+                                      "impact": "5"})
+    assert (root / "overrides.yaml").read_text() == before

@@ -301,5 +301,30 @@ def owners(eid: int):
 @login_required
 def edit_risk(eid: int, rid: str):
     row = engagement_or_404(eid)
-    _edit(row, risk=rid, risk_drop=request.form.get("op") == "drop")
+    op = request.form.get("op")
+    if op == "edit":  # the finding (and title) in the consultant's words
+        _edit(row, risk=rid, risk_edit={k: request.form.get(k, "").strip()[:2000]
+                                        for k in ("title", "finding") if k in request.form})
+    else:
+        _edit(row, risk=rid, risk_drop=op == "drop")
     return redirect(url_for("dashboard.risk_list", eid=eid) + f"#r-{rid}")
+
+
+@bp.post("/e/<int:eid>/risks")
+@login_required
+def add_risk(eid: int):
+    """A risk of the consultant's own: scored from the likelihood and impact they state."""
+    row = engagement_or_404(eid)
+    form = request.form
+    rid = "".join(c if c.isalnum() else "-" for c in form.get("title", "").lower()).strip("-")[:60]
+    try:
+        likelihood, impact = float(form.get("likelihood", "")), float(form.get("impact", ""))
+    except ValueError:
+        flash("Not saved: likelihood (0 to 1) and impact (1 to 10) must be numbers.", "error")
+        return redirect(url_for("dashboard.risk_list", eid=eid) + "#add-risk")
+    added = {"id": f"own-{rid}" if rid else "own-risk", "title": form.get("title", "").strip()[:200],
+             "finding": form.get("finding", "").strip()[:2000], "likelihood": likelihood,
+             "impact": impact}
+    actions = [a for a in form.getlist("actions") if a]
+    _edit(row, risk_add={**added, "actions": actions} if actions else added)
+    return redirect(url_for("dashboard.risk_list", eid=eid) + "#add-risk")
