@@ -25,6 +25,13 @@ from .metrics import _direction, catalog
 from .risks import metric_value
 
 BASELINE = "baseline.json"
+# how many values a share rests on, for the figures that are not medians
+N_OF = {"postmortems.": "postmortems.major_incidents",
+        "customer_impact.major_": "customer_impact.major_detection_known",
+        "customer_impact.": "customer_impact.detection_known",
+        "recurrence.major_rate": "recurrence.major_n", "recurrence.": "recurrence.n",
+        "change_failure_rate.change_related_share": "incident_count",
+        "change_failure_rate.": "change_failure_rate.deploys"}
 SCHEMA = 1
 OPEN = ("planned", "in progress", "blocked")
 
@@ -93,16 +100,35 @@ def window_engagement(e: Engagement, start: dt.date, as_of: dt.date) -> Engageme
     return dataclasses.replace(e, window_end=as_of, window_days=(as_of - start).days + 1)
 
 
-def _figure(key: str, before: Any, after: Any, lang: str, target: dict[str, Any] | None = None,
-            actions: list[str] | None = None) -> dict[str, Any]:
+def _figure(key: str, before: Any, after: Any, lang: str, days: tuple[int, int],
+            target: dict[str, Any] | None = None, actions: list[str] | None = None,
+            after_block: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One figure before and after. Counts are compared per 30 days (the two periods differ in
+    length); a median on fewer than five values is marked indicative and given no direction."""
     d = catalog().get(key, {"unit": "number", "better": "lower", "en": key, "fr": key})
     both = isinstance(before, int | float) and isinstance(after, int | float)
+    count = d["unit"] == "count"
+
+    def per30(v: Any, n: int) -> float | None:
+        return v * 30.0 / n if isinstance(v, int | float) and n else None
+
+    compare = (per30(before, days[0]), per30(after, days[1])) if count else (before, after)
+    n_after = after_block.get("n") if after_block else None
+    indicative = n_after is not None and n_after < 5
     row = {"key": key, "label": d[lang], "unit": d["unit"], "before": before, "after": after,
            "before_display": fmt_value(before, d["unit"], lang),
            "after_display": fmt_value(after, d["unit"], lang),
-           "direction": _direction(float(before), float(after), d.get("better", "lower"))
-           if both else "not measurable",
+           "per_30_days": [round(v, 1) if v is not None else None for v in compare] if count
+           else None,
+           "after_n": n_after, "after_grade": after_block.get("grade") if after_block else None,
+           "indicative": indicative,
+           "direction": "not measurable" if not both else "indicative" if indicative else
+           _direction(float(compare[0]), float(compare[1]), d.get("better", "lower")),
            "target": None, "met": None, "actions": actions or []}
+    if count and both:
+        unit = {"en": "{v} in {n} d", "fr": "{v} en {n} j"}[lang]
+        row["before_display"] = unit.format(v=fmt_value(before, "count", lang), n=days[0])
+        row["after_display"] = unit.format(v=fmt_value(after, "count", lang), n=days[1])
     if target:
         op, value = target["op"], target["target"]
         row["target"] = {"op": op, "value": value,
@@ -113,14 +139,20 @@ def _figure(key: str, before: Any, after: Any, lang: str, target: dict[str, Any]
 
 
 def _actions(baseline: dict[str, Any], status: dict[str, dict[str, Any]],
-             as_of: dt.date) -> list[dict[str, Any]]:
+             current: dict[str, dict[str, Any]], as_of: dt.date) -> list[dict[str, Any]]:
+    """The frozen plan's actions with their status now: the consultant's (overrides.yaml),
+    else what the current plan knows (a postmortem item marked done), else planned."""
     out = []
     for x in baseline["plan"]["actions"]:
-        st = status.get(x["id"], {})
+        now = current.get(x["id"], {})
+        st = status.get(x["id"]) or ({"status": now.get("status"), "date": now.get("done_date"),
+                                      "note": None} if now.get("status") else {})
         state = st.get("status") or "planned"
         due = dt.date.fromisoformat(str(x["due"])) if x.get("due") else None
         late = bool(due and due < as_of and state in OPEN)
-        out.append({"id": x["id"], "title": x["title"], "owner": x.get("owner_display"),
+        # the title in the check-in's language when the plan still has the action
+        out.append({"id": x["id"], "title": now.get("title") or x["title"],
+                    "owner": x.get("owner_display"),
                     "due": due.isoformat() if due else None, "status": state,
                     "date": str(st["date"]) if st.get("date") else None,
                     "note": st.get("note"), "late": late,
@@ -154,7 +186,8 @@ def _risks(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[di
         moved = "gone" if n is None else (
             "down" if n["score"] < r["score"] - 0.25 else
             "up" if n["score"] > r["score"] + 0.25 else "same")
-        out.append({"id": r["id"], "title": r["title"], "was_top": bool(r.get("top")),
+        out.append({"id": r["id"], "title": n["title"] if n else r["title"],
+                    "was_top": bool(r.get("top")),
                     "before_rank": r["rank"], "before_score": r["score"],
                     "after_rank": n["rank"] if n else None, "after_score": n["score"] if n else None,
                     "moved": moved})
@@ -188,11 +221,26 @@ def checkin(root: str | Path | Engagement, as_of: dt.date, lang: str | None = No
         if v.get("metric") and v.get("target") is not None:
             c = checks.setdefault(v["metric"], {"target": v, "actions": []})
             c["actions"].append(x["id"])
-    figures = [_figure(key, metric_value(before_m, key), after_of(key), lang,
-                       checks.get(key, {}).get("target"), checks.get(key, {}).get("actions"))
+    days = (int(before_m["window"]["days"]), int(after_m["window"]["days"]))
+
+    def block(key: str) -> dict[str, Any] | None:
+        """The stats of a median, or the count a share rests on: how sure the 'after' is."""
+        if not covers["covered"]:
+            return None
+        if key.endswith(".median"):
+            parent = metric_value(after_m, key.rsplit(".", 1)[0])
+            return parent if isinstance(parent, dict) else None
+        base = next((v for k, v in N_OF.items() if key.startswith(k)), None)
+        n = metric_value(after_m, base) if base else None
+        return {"n": n, "grade": None} if isinstance(n, int) else None
+
+    figures = [_figure(key, metric_value(before_m, key), after_of(key), lang, days,
+                       checks.get(key, {}).get("target"), checks.get(key, {}).get("actions"),
+                       block(key))
                for key in [h[0] for h in HEADLINES] + [k for k in checks if k not in
                                                       {h[0] for h in HEADLINES}]]
-    actions = _actions(baseline, status, as_of)
+    current = {x["id"]: x for x in judgement["plan"]["actions"]}
+    actions = _actions(baseline, status, current, as_of)
     counts = {s: sum(1 for x in actions if x["status"] == s)
               for s in ("done", "in progress", "planned", "blocked", "dropped")}
     return {

@@ -1033,7 +1033,8 @@ def demo(out: Path) -> None:
     """Run a whole engagement on the bundled sample client, end to end.
 
     Creates OUT/engagement from the sample's settings, answers and postmortems, imports the
-    sample's raw exports as a consultant would, computes the baseline and writes the PDFs.
+    sample's raw exports as a consultant would, computes the baseline, writes the PDFs, freezes
+    the baseline and runs the day-30 check-in with its progress report.
 
     Example: assess demo --out /tmp/demo
     """
@@ -1067,6 +1068,20 @@ def demo(out: Path) -> None:
     for rendered in render_all(analysis, out / "reports", judgement=j):
         label = "Due-diligence summary" if "diligence" in rendered.path.name else "Assessment report"
         click.echo(f"{label}: {rendered.path.resolve()} ({rendered.pages} pages)")
+    # day 30: the sample carries the exports re-taken after the plan started and the statuses
+    import datetime as dt
+
+    from .checkin import checkin as run_checkin
+    from .checkin import freeze
+    from .progress import render_progress
+
+    freeze(analysis, j)
+    as_of = dt.date.fromisoformat(str(j["plan"]["start_date"])) + dt.timedelta(days=29)
+    c = run_checkin(engagement, as_of)
+    click.echo("")
+    click.echo(format_checkin(c).split("\nRisk ")[0])
+    rendered = render_progress(engagement, c, out / "reports")
+    click.echo(f"Progress report (day {c['day']}): {rendered.path.resolve()} ({rendered.pages} pages)")
 
 
 if __name__ == "__main__":

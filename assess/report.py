@@ -209,8 +209,10 @@ def coverage(frame) -> list[dict[str, Any]]:
 
 
 def _incident_rows(a: Analysis) -> tuple[list[dict[str, Any]], int]:
+    """The window's incidents (the set every figure counts), the latest APPENDIX_ROWS of them."""
     e = a.engagement
-    incidents = a.data.incidents.sort_values("detected", ascending=False, na_position="last")
+    window = a.frame if a.frame is not None else a.data.incidents
+    incidents = window.sort_values("detected", ascending=False, na_position="last")
     total = len(incidents)
     shown = incidents.head(APPENDIX_ROWS).sort_values("detected", na_position="last")
     rows = []

@@ -228,6 +228,64 @@ class Story:
             d += dt.timedelta(days=1)
 
 
+# --- after the plan started: the exports re-taken for the day-30 check-in ---------------------
+
+PLAN_START = dt.date(2026, 11, 9)
+CHECKIN = dt.date(2026, 12, 9)
+
+
+def after_plan(rng: random.Random) -> Story:
+    """The month after the plan started, as the consultant finds it at the day-30 check-in:
+    PgBouncer (24 Nov) ended the pool incidents after one more; the Friday freeze holds; a bad
+    Tuesday deploy is rolled back in minutes; customers still report a webhook delay because the
+    business alerts are blocked; the usual alert noise goes on."""
+    later = Story(rng)
+    later.add(source="pagerduty", title="[api] 5xx error rate above 5% - DB connection pool exhausted",
+              service="api", severity="SEV2", start=local(dt.date(2026, 11, 12), 18, 21), ttd=4,
+              tta=6, ttms=9, ttm=22, ttr=31, detection="alert", impact="partial",
+              root_cause="db-connection-pool")
+    later.add(source="pagerduty", title="[ingest-worker] Disk usage above 90% on /var/log",
+              service="ingest-worker", severity="SEV3", start=local(dt.date(2026, 11, 10), 3, 12),
+              ttd=2, tta=14, ttms=None, ttm=None, ttr=48, detection="alert", root_cause="log-growth")
+    later.add(source="jira", title="Webhook deliveries delayed by more than 2 hours",
+              service="notifications", severity="SEV2", start=local(dt.date(2026, 11, 19), 9, 40),
+              ttd=170, tta=20, ttms=25, ttm=170 + 25 + 40, ttr=170 + 25 + 40 + 95,
+              detection="customer", impact="degraded", root_cause="missing-monitoring",
+              customers=40, tickets=9)
+    deploy_at = local(dt.date(2026, 12, 1), 11, 5)
+    later.deploys.append({"at": deploy_at, "service": "billing", "version": "2026.12.01-3",
+                          "outcome": "rolled_back", "author": "Tom Becker"})
+    later.add(source="pagerduty", title="[billing] Invoice generation failing after release 2026.12.01-3",
+              service="billing", severity="SEV2", start=deploy_at + dt.timedelta(minutes=9), ttd=3,
+              tta=4, ttms=5, ttm=14, ttr=40, detection="alert", impact="partial",
+              root_cause="bad-deploy")
+    titles = [("[notifications] Queue depth high: email", "notifications"),
+              ("[search] Elevated latency on search queries", "search"),
+              ("[web-app] Synthetic check failed: login page", "web-app"),
+              ("[auth] Elevated 401 rate on token refresh", "auth"),
+              ("[billing] Cron job failed: usage aggregation", "billing")]
+    for _ in range(11):
+        title, svc = rng.choice(titles)
+        d = PLAN_START + dt.timedelta(days=rng.randint(0, (CHECKIN - PLAN_START).days))
+        sev = rng.choices(["SEV3", "SEV4"], weights=[5, 4])[0]
+        later.add(source="pagerduty", title=title, service=svc, severity=sev,
+                  start=local(d, rng.randint(7, 21), rng.randint(0, 59)), ttd=rng.randint(1, 6),
+                  tta=rng.randint(2, 25), ttms=None, ttm=None, ttr=rng.randint(15, 180),
+                  detection="alert")
+    d = dt.date(2026, 11, 2)
+    while d <= CHECKIN:
+        if d.weekday() < 5:
+            for _ in range(rng.randint(2, 5)):
+                later.deploys.append({
+                    "at": local(d, rng.randint(9, 15), rng.randint(0, 59)),
+                    "service": rng.choice(SERVICES),
+                    "version": f"2026.{d.month:02d}.{d.day:02d}-{rng.randint(1, 9)}",
+                    "outcome": rng.choices(["success", "failed", "rolled_back"], weights=[96, 2, 2])[0],
+                    "author": rng.choice(PEOPLE)})
+        d += dt.timedelta(days=1)
+    return later
+
+
 def iso(t: dt.datetime) -> str:
     return t.isoformat(timespec="seconds")
 
@@ -236,7 +294,7 @@ def jira_date(t: dt.datetime) -> str:
     return t.astimezone(TZ).strftime("%d/%b/%y %I:%M %p")
 
 
-def write_pagerduty(story: Story, path: Path, rng: random.Random) -> dict:
+def write_pagerduty(story: Story, path: Path, rng: random.Random, first_number: int = 1041) -> dict:
     header = ["id", "incident_number", "description", "service_id", "service_name",
               "escalation_policy_id", "escalation_policy_name", "created_on", "resolved_on",
               "seconds_to_first_ack", "seconds_to_resolve", "auto_resolved", "escalation_count",
@@ -251,7 +309,7 @@ def write_pagerduty(story: Story, path: Path, rng: random.Random) -> dict:
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(header)
-        for n, inc in enumerate(pd_incidents, start=1041):
+        for n, inc in enumerate(pd_incidents, start=first_number):
             pid = "Q" + "".join(rng.choice(alphabet) for _ in range(13))
             created = inc["start"] + dt.timedelta(minutes=inc["ttd"])
             resolved = inc["start"] + dt.timedelta(minutes=inc["ttr"])
@@ -273,7 +331,7 @@ def write_pagerduty(story: Story, path: Path, rng: random.Random) -> dict:
     return keys
 
 
-def write_jira(story: Story, path: Path, rng: random.Random) -> dict:
+def write_jira(story: Story, path: Path, rng: random.Random, first_number: int = 212) -> dict:
     header = ["Summary", "Issue key", "Issue id", "Issue Type", "Status", "Project key",
               "Project name", "Priority", "Resolution", "Assignee", "Reporter", "Created",
               "Updated", "Resolved", "Labels", "Labels", "Component/s", "Component/s",
@@ -287,7 +345,7 @@ def write_jira(story: Story, path: Path, rng: random.Random) -> dict:
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(header)
-        for n, inc in enumerate(items, start=212):
+        for n, inc in enumerate(items, start=first_number):
             key = f"INC-{n}"
             created = inc["start"] + dt.timedelta(minutes=inc["ttd"])
             resolved = inc["start"] + dt.timedelta(minutes=inc["ttr"])
@@ -370,6 +428,16 @@ def main(out: Path) -> None:
     keys.update(write_jira(story, jira_path, rng))
     write_deploys(story, dep_path)
     pms = postmortems(story, keys, rng)
+    # the day-30 check-in: the exports re-taken after the plan started (their own seed, so the
+    # assessment's files stay byte-identical)
+    later = after_plan(random.Random(SEED + 1))
+    later_rng = random.Random(SEED + 2)
+    pd_later = staging / "pagerduty_incidents_2026-11-09_2026-12-09.csv"
+    jira_later = staging / "jira_INC_incidents_export_2026-12-09.csv"
+    dep_later = staging / "deploys_2026-11-02_2026-12-09.csv"
+    write_pagerduty(later, pd_later, later_rng, first_number=1103)
+    write_jira(later, jira_later, later_rng, first_number=223)
+    write_deploys(later, dep_later)
     (out / "postmortems.yaml").write_text(
         "# Postmortems the consultant reviewed: when each was held, its timeline, action items.\n"
         + yaml.safe_dump({"postmortems": pms}, sort_keys=False, allow_unicode=True),
@@ -380,7 +448,7 @@ def main(out: Path) -> None:
     from assess.store import import_file
 
     engagement = load_engagement(out)
-    for path in (pd_path, jira_path, dep_path):
+    for path in (pd_path, jira_path, dep_path, pd_later, jira_later, dep_later):
         report = import_file(engagement, path)
         print(f"{path.name}: {report.imported} rows, {len(report.rejected)} rejected")
     shutil.rmtree(staging)
