@@ -50,7 +50,7 @@ def _matching(incidents: pd.DataFrame, patterns: list[str]) -> pd.DataFrame:
 
 
 def red_flags(metrics: dict[str, Any], scores: dict[str, Any], incidents: pd.DataFrame | None,
-              lang: str = "en") -> list[dict[str, Any]]:
+              lang: str = "en", notes: bool = True) -> list[dict[str, Any]]:
     """Every red flag raised, in catalog order: {id, title, evidence: [sentences]}. An empty
     list means none was found (the report says so)."""
     gaps = {g["question"]: g for g in scores.get("gaps", [])}
@@ -62,7 +62,7 @@ def red_flags(metrics: dict[str, Any], scores: dict[str, Any], incidents: pd.Dat
         for q in flag.get("answers", []):
             gap = gaps.get(q)
             if gap is not None and gap.get("risk", "high") in levels:
-                note = str(gap.get("note") or "").strip().rstrip(".")
+                note = str(gap.get("note") or "").strip().rstrip(".") if notes else ""
                 evidence.append(TEXT["answer"][lang].format(finding=gap["finding"][lang])
                                 + (f" ({note})" if note else ""))
         cond = flag.get("metric")
@@ -112,7 +112,17 @@ def claims_against_evidence(claims: list[dict[str, Any]], lang: str = "en",
     return out
 
 
-def plain_sources(imports: list[dict[str, Any]], lang: str = "en") -> list[str]:
+def used_files(*frames: pd.DataFrame | None) -> set[str]:
+    """The export files the given rows came from (their provenance, "<file>:<row>")."""
+    out: set[str] = set()
+    for f in frames:
+        if f is not None and len(f) and "provenance" in f.columns:
+            out |= set(f["provenance"].dropna().astype(str).str.rsplit(":", n=1).str[0])
+    return out
+
+
+def plain_sources(imports: list[dict[str, Any]], lang: str = "en",
+                  used: set[str] | None = None) -> list[str]:
     """Each imported export in plain words: what it is, when it was imported, its rows
     ("PagerDuty incidents CSV download of 2 Nov 2026 (62 rows)"); the files are listed in the
     assessment report's appendix."""
@@ -122,6 +132,8 @@ def plain_sources(imports: list[dict[str, Any]], lang: str = "en") -> list[str]:
     words = {"en": "{what} of {date} ({n} rows)", "fr": "{what} du {date} ({n} lignes)"}
     out = []
     for e in imports:
+        if used is not None and str(e.get("file", "")).split("/")[-1] not in used:
+            continue  # an export with nothing in the window (a later check-in's, say)
         reader = READERS.get(e.get("format", ""))
         # the reader's own description, without its parenthesised column list
         what = (reader.description if reader else e.get("format", "?")).split(" (")[0]
@@ -130,3 +142,23 @@ def plain_sources(imports: list[dict[str, Any]], lang: str = "en") -> list[str]:
                                       date=fmt_date(date, lang, short=True) if date else "?",
                                       n=e.get("rows_imported", "?")))
     return out
+
+
+def commitment(plan: dict[str, Any]) -> dict[str, Any]:
+    """What the plan asks of the company: person-days and person-weeks of the open actions, each
+    owner's share, the decisions it needs, and the dates of the day-30 and day-90 check-ins."""
+    import datetime as dt
+
+    open_actions = [x for x in plan["actions"] if x.get("status") not in ("done", "dropped")]
+    by_owner: dict[str, float] = {}
+    for x in open_actions:
+        owner = x.get("owner_display") or "?"
+        by_owner[owner] = by_owner.get(owner, 0.0) + float(x.get("days") or 0)
+    days = sum(by_owner.values())
+    start = dt.date.fromisoformat(str(plan["start_date"]))
+    return {"person_days": round(days, 1), "person_weeks": round(days / 5.0, 1),
+            "owners": sorted(((o, round(d, 1)) for o, d in by_owner.items()),
+                             key=lambda od: (-od[1], od[0])),
+            "open_actions": len(open_actions), "decisions": len(plan.get("decisions") or []),
+            "day30": (start + dt.timedelta(days=29)).isoformat(),
+            "day90": (start + dt.timedelta(days=89)).isoformat()}

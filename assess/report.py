@@ -288,9 +288,14 @@ def build_context(a: Analysis, lang: str, svgs: dict[str, str],
         "import_notes": a.import_notes, "sources": ", ".join(sources) or "-",
         "coverage": coverage(a.frame),
         "figures": figs,
-        "red_flags": diligence.red_flags(a.metrics, scores, a.frame, lang),
+        # the two-page summary cites each flag's evidence without the interview's notes
+        "red_flags": diligence.red_flags(a.metrics, scores, a.frame, lang, notes=False),
         "claims": diligence.claims_against_evidence(questionnaires.claims(scores, a.metrics), lang),
-        "plain_sources": diligence.plain_sources(a.imports, lang),
+        "plain_sources": diligence.plain_sources(a.imports, lang, diligence.used_files(
+            a.frame, a.data.deploys[(a.data.deploys["deployed_at"] >= a.settings.start)
+                                    & (a.data.deploys["deployed_at"] < a.settings.end)]
+            if a.settings is not None else None)),
+        "commitment": diligence.commitment(plan),
         "fig": {f["key"]: f for f in figs},
         "grade_legend": grade_legend(lang),
         "impact_map": ", ".join(f"{sev} {t('impact_' + v)}" for sev, v in

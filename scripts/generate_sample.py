@@ -452,11 +452,16 @@ def main(out: Path) -> None:
         report = import_file(engagement, path)
         print(f"{path.name}: {report.imported} rows, {len(report.rejected)} rejected")
     shutil.rmtree(staging)
-    # imported_at is the only non-repeatable value: pin it so regeneration is byte-identical
+    # imported_at is the only non-repeatable value: pin it so regeneration is byte-identical (the
+    # assessment's exports on 2 November, the check-in's on 9 December)
     manifest = out / "imports.yaml"
+    data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
     text = manifest.read_text(encoding="utf-8")
-    manifest.write_text(re.sub(r"imported_at: .*", "imported_at: '2026-11-02T09:00:00+00:00'", text),
-                        encoding="utf-8")
+    for entry in data["imports"]:
+        day = "2026-12-09" if entry["file"].endswith(("2026-12-09.csv",)) else "2026-11-02"
+        text = re.sub(rf"(- file: {re.escape(entry['file'])}\n(?:  .*\n)*?  imported_at: ).*",
+                      rf"\g<1>'{day}T09:00:00+00:00'", text)
+    manifest.write_text(text, encoding="utf-8")
     print(f"{len(story.incidents)} incidents, {len(story.deploys)} deploys, "
           f"{len(pms)} postmortems -> {out}")
 

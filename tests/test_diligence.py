@@ -74,3 +74,27 @@ def test_sources_in_plain_words():
         "PagerDuty incidents CSV download of 2 Nov 2026 (62 rows)",
         "Deploy log CSV of 3 Nov 2026 (237 rows)"]
     assert diligence.plain_sources(imports, "fr")[0].endswith("du 2 nov. 2026 (62 lignes)")
+
+
+def test_the_commitment_counts_open_actions_per_owner():
+    plan = {"start_date": "2026-11-09", "decisions": [{"kind": "capacity"}],
+            "actions": [{"owner_display": "Marc", "days": 3.5, "status": "planned"},
+                        {"owner_display": "Marc", "days": 0.5, "status": "in progress"},
+                        {"owner_display": "Priya", "days": 10, "status": "blocked"},
+                        {"owner_display": "Priya", "days": 10, "status": "done"},
+                        {"owner_display": "Tom", "days": 3.5, "status": "dropped"}]}
+    c = diligence.commitment(plan)
+    assert (c["person_days"], c["person_weeks"], c["open_actions"]) == (14.0, 2.8, 3)
+    assert c["owners"] == [("Priya", 10.0), ("Marc", 4.0)]
+    assert (c["day30"], c["day90"], c["decisions"]) == ("2026-12-08", "2027-02-06", 1)
+
+
+def test_sources_leave_out_exports_with_nothing_in_the_window():
+    imports = [{"file": "incidents/a.csv", "format": "pagerduty-csv", "rows_imported": 5,
+                "imported_at": "2026-11-02T09:00:00+00:00"},
+               {"file": "incidents/later.csv", "format": "pagerduty-csv", "rows_imported": 3,
+                "imported_at": "2026-12-09T09:00:00+00:00"}]
+    frame = typed(pd.DataFrame([{"key": "p:1", "provenance": "a.csv:2"}]))
+    used = diligence.used_files(frame, None)
+    assert used == {"a.csv"}
+    assert len(diligence.plain_sources(imports, used=used)) == 1
