@@ -684,3 +684,19 @@ def test_the_consultant_edits_a_finding_and_adds_a_risk_of_their_own(app, alice,
     alice.post(f"/e/{sample}/risks", {"title": "X", "finding": "Y", "likelihood": "high",
                                       "impact": "5"})
     assert (root / "overrides.yaml").read_text() == before
+
+
+def test_the_check_in_page_freezes_a_baseline_and_measures_progress(app, alice, sample):
+    page = alice.get(f"/e/{sample}/checkin").data.decode()
+    assert "No baseline frozen yet" in page
+    r = alice.post(f"/e/{sample}/baseline", {})
+    assert r.status_code == 302 and (engagement_root(app, sample) / "baseline.json").is_file()
+    page = alice.get(f"/e/{sample}/checkin?as_of=2026-12-08").data.decode()
+    assert "day 30 of the plan" in page and "Targets met" in page
+    assert "Needs a staging AWS account" in page  # a late action's reason, from overrides.yaml
+    assert "late" in page
+    # before the plan's start: said, not a 500
+    page = alice.get(f"/e/{sample}/checkin?as_of=2026-10-01").data.decode()
+    assert "before the plan" in page
+    bad = alice.get(f"/e/{sample}/checkin?as_of=tomorrow")
+    assert bad.status_code == 200

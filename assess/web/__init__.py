@@ -126,9 +126,10 @@ def create_app(home: str | Path | None = None, db_url: str | None = None,
     app.extensions["assess"] = Workspace(home=home, db=db)
     csrf.init_app(app)
 
-    from . import auth, dashboard, engagements, imports, interview, reports
+    from . import auth, checkins, dashboard, engagements, imports, interview, reports
 
-    for bp in (auth.bp, engagements.bp, interview.bp, imports.bp, dashboard.bp, reports.bp):
+    for bp in (auth.bp, engagements.bp, interview.bp, imports.bp, dashboard.bp, reports.bp,
+               checkins.bp):
         app.register_blueprint(bp)
     app.jinja_env.globals["progress_pct"] = lambda done, total: round(100 * done / total) if total else 0
     from ..formatting import fmt_minutes, fmt_number, fmt_pct, isna
