@@ -154,8 +154,13 @@ def time_limit(seconds: float | None, what: str):
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)
+    deadline = time.monotonic() + seconds
     try:
         yield
+        # an alarm that fired inside a destructor is swallowed by Python ("Exception ignored in
+        # __del__"): the deadline still holds
+        if time.monotonic() > deadline:
+            expired(signal.SIGALRM, None)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

@@ -413,7 +413,16 @@ def test_status_overdue_and_the_default_start():
     assert not _build(ranking, team=team, start=None, today=dt.date(2026, 11, 25))["overdue"]
 
 
+def without_statuses(folder):
+    """The sample's overrides without the statuses of its day-30 review: a plan just made."""
+    path = folder / "overrides.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["actions"].pop("status", None)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
 def test_status_is_edited_in_overrides_and_validated(sample_copy):
+    without_statuses(sample_copy)
     catalog, library = plans.load_catalogs(sample_copy)
     plans.edit_overrides(sample_copy, catalog, library, action="saturation-alerts",
                          status=("done", dt.date(2026, 11, 12)))
@@ -523,6 +532,7 @@ def test_the_plan_command_records_statuses_and_prints_decisions(sample_copy):
 
     from assess.cli import main
 
+    without_statuses(sample_copy)
     runner = CliRunner()
     r = runner.invoke(main, ["plan", str(sample_copy), "--status", "saturation-alerts=done@2026-11-12",
                              "--status", "pm-add-smoke-tests-to-the-deploy-pipeline=in-progress",

@@ -486,7 +486,7 @@ def test_plan_page_sets_a_status_and_shows_the_rules(app, alice, sample):
                    {"op": "status", "status": "done", "status_date": "2026-11-12"})
     assert r.status_code == 302 and r.headers["Location"].endswith("#a-saturation-alerts")
     status = yaml.safe_load((root / "overrides.yaml").read_text())["actions"]["status"]
-    assert status == {"saturation-alerts": {"status": "done", "date": "2026-11-12"}}
+    assert status["saturation-alerts"] == {"status": "done", "date": "2026-11-12"}
     row = alice.get(f"/e/{sample}/plan").data.decode().split('id="a-saturation-alerts"')[1].split("</tr>")[0]
     assert '<option value="done" selected>' in row and "overdue" not in row
     before = (root / "overrides.yaml").read_text()
