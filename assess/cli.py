@@ -27,15 +27,20 @@ def user_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from .importers.base import ImportError_
-        from .questionnaires import QuestionnaireError
-        from .risks import CatalogError
-
         try:
             return fn(*args, **kwargs)
-        except (EngagementError, ImportError_, QuestionnaireError, CatalogError) as exc:
+        except EngagementError as exc:
             raise UserError(str(exc)) from None
-        except RuntimeError as exc:  # a report past its time limit (report.RenderTimeout)
+        except Exception as exc:
+            # the other domain errors, from their modules only if a command imported them (the
+            # importers and the risks bring pandas: `score` and `--help` start without it)
+            known = tuple(getattr(sys.modules.get(module), name, None) or EngagementError
+                          for module, name in (("assess.importers.base", "ImportError_"),
+                                               ("assess.questionnaires", "QuestionnaireError"),
+                                               ("assess.risks", "CatalogError")))
+            if isinstance(exc, known):
+                raise UserError(str(exc)) from None
+            # a report past its time limit (report.RenderTimeout)
             timeout = getattr(sys.modules.get("assess.report"), "RenderTimeout", None)
             if timeout is not None and isinstance(exc, timeout):
                 raise UserError(str(exc)) from None
@@ -752,14 +757,29 @@ def user() -> None:
 @HOME
 @click.argument("email")
 @click.option("--name", required=True, help="Full name, shown in the app.")
-@click.password_option(help="Password (asked twice when omitted); at least 10 characters.")
-def user_create(home: Path, email: str, name: str, password: str) -> None:
+@click.option("--password", help="Password (asked twice when omitted); at least 10 characters. "
+              "Prefer --password-stdin: a password on the command line stays in the shell history.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input (its first line), e.g. from a secret store.")
+def user_create(home: Path, email: str, name: str, password: str | None, password_stdin: bool) -> None:
     """Create a consultant account (the first one is always made here).
 
     Example: assess user create camille@northbeam.io --name "Camille Laurent"
+
+    Example: printf '%s\\n' "$PASSWORD" | assess user create camille@northbeam.io --name "Camille Laurent" --password-stdin
     """
     from .web.auth import create_user
 
+    if password_stdin:
+        if password is not None:
+            raise UserError("give the password once: --password or --password-stdin, not both")
+        line = click.get_text_stream("stdin").readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise UserError("--password-stdin: standard input is empty; expected the password "
+                            "on its first line")
+    elif password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         create_user(_database(home), email, name, password)
     except ValueError as exc:

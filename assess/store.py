@@ -7,9 +7,16 @@ raw files, so a consultant can version the folder in git and nothing is locked i
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import hashlib
+import json
+import os
 import re
 import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -514,8 +521,10 @@ def remove_import(engagement: Engagement, name: str) -> dict[str, Any]:
     return entry
 
 
-def load_table(engagement: Engagement, kind: str) -> pd.DataFrame:
-    """All imported rows of one kind, later imports overriding earlier ones with the same key."""
+def read_raw_table(engagement: Engagement, kind: str,
+                   progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """All imported rows of one kind read from the raw exports (no cache), later imports
+    overriding earlier ones with the same key. `progress` is told each file as it is read."""
     columns = INCIDENT_COLUMNS if kind == "incidents" else DEPLOY_COLUMNS
     frames = []
     for entry in read_manifest(engagement):
@@ -529,6 +538,8 @@ def load_table(engagement: Engagement, kind: str) -> pd.DataFrame:
         if reader is None:
             raise EngagementError(f"{engagement.root / MANIFEST}: unknown format "
                                   f"'{entry['format']}' for {entry['file']}")
+        if progress is not None:
+            progress(entry["file"])
         ctx = context_for(reader.name, engagement, entry.get("options"))
         frames.append(reader.read(path, ctx).frame)
     frames = [f for f in frames if not f.empty]
@@ -536,6 +547,150 @@ def load_table(engagement: Engagement, kind: str) -> pd.DataFrame:
         return empty(columns)
     table = pd.concat(frames, ignore_index=True)
     return typed(table.drop_duplicates("key", keep="last"), columns)
+
+
+# --- the canonical-table cache ----------------------------------------------------------------
+# Reading every raw export again is most of a re-analysis. The canonical tables are kept as
+# Parquet in the user's cache folder (never in the engagement folder: it is versioned, zipped and
+# digested by the web app's jobs), named by a key of everything a read depends on: each live
+# import's stored path, sha256, format, options, size and modification time, the reading settings
+# the engagement gives it (time zone, severity mapping, Jira issue types), the importer code and the
+# pandas and pyarrow versions. An import or a removal changes the manifest, hence the key: a stale
+# table is never found, only left for pruning. Written atomically under the folder lock.
+
+CACHE_ENV = "ASSESS_CACHE_DIR"
+CACHE_OFF = "off"  # ASSESS_CACHE_DIR=off: no cache at all
+CACHE_MAX_BYTES = 1 << 30  # the table cache's files beyond this are pruned, least recently used
+
+
+def cache_root() -> Path | None:
+    """The user's cache folder for assess (ASSESS_CACHE_DIR, else $XDG_CACHE_HOME/assess, else
+    ~/.cache/assess); None when ASSESS_CACHE_DIR is 'off'."""
+    value = os.environ.get(CACHE_ENV)
+    if value:
+        return None if value.strip().lower() == CACHE_OFF else Path(value)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "assess"
+
+
+@functools.cache
+def importer_version() -> str:
+    """A digest of the code that turns an export into canonical rows: the importers, the
+    canonical schema and the severity mappings (a changed reader is a new key, whatever the
+    package's version says), with pandas' and pyarrow's versions."""
+    import pyarrow
+
+    here = Path(__file__).parent
+    h = hashlib.sha256(f"{pd.__version__}|{pyarrow.__version__}".encode())
+    for path in sorted([*here.joinpath("importers").glob("*.py"), here / "incidents.py",
+                        here / "mappings.py", here / "store.py"]):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cache_key(engagement: Engagement, kind: str = "incidents") -> str:
+    """The key of one canonical table: what its rows depend on (see above)."""
+    parts: list[Any] = [importer_version(), kind]
+    for entry in read_manifest(engagement):
+        if entry.get("kind", "incidents") != kind:
+            continue
+        path = engagement.path(entry["file"])
+        try:
+            stat = path.stat()
+            stamp = [stat.st_size, stat.st_mtime_ns]
+        except OSError:
+            stamp = None  # the read will name the missing file
+        ctx = context_for(entry["format"], engagement, entry.get("options"))
+        parts.append([entry["file"], entry["sha256"], entry["format"], entry.get("options"), stamp,
+                      ctx.timezone, sorted(ctx.severity_map.items()), ctx.service, ctx.date_order,
+                      sorted(ctx.column_map.items()), ctx.issue_types])
+    text = json.dumps(parts, default=str, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def cache_path(engagement: Engagement, kind: str = "incidents") -> Path | None:
+    """Where the canonical table of this engagement's current imports is cached (None: off)."""
+    root = cache_root()
+    return None if root is None else root / "tables" / f"{kind}-{cache_key(engagement, kind)}.parquet"
+
+
+def _read_cached(path: Path) -> pd.DataFrame | None:
+    try:
+        table = pd.read_parquet(path)
+    except (OSError, ValueError, ImportError):  # absent, half-written by a crash, unreadable
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # least recently used goes first when pruning
+    return table
+
+
+def _write_cached(path: Path, table: pd.DataFrame) -> None:
+    """Write atomically (a reader sees the whole file or none) and prune the oldest files."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            table.to_parquet(tmp, compression="zstd")
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        _prune(path.parent)
+    except OSError:
+        pass  # a read-only or full cache folder costs speed, never a result
+
+
+def _prune(folder: Path, keep: int = CACHE_MAX_BYTES) -> None:
+    files = []
+    for p in folder.glob("*.parquet"):
+        with contextlib.suppress(OSError):
+            st = p.stat()
+            files.append((st.st_mtime, st.st_size, p))
+    total = sum(size for _, size, _ in files)
+    for _, size, p in sorted(files):
+        if total <= keep:
+            break
+        with contextlib.suppress(OSError):
+            p.unlink()
+        total -= size
+
+
+@contextlib.contextmanager
+def _lock_if_writable(root: Path):
+    """The folder lock, when the folder can hold its lock file (a read-only folder is read as it
+    is: nobody can import into it meanwhile)."""
+    try:
+        lock = folder_lock(root)
+        lock.__enter__()
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def load_table(engagement: Engagement, kind: str,
+               progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """All imported rows of one kind, later imports overriding earlier ones with the same key:
+    from the canonical-table cache when the imports are those it was built from, else read from
+    the raw exports (read_raw_table) and cached."""
+    path = cache_path(engagement, kind)
+    if path is None:
+        return read_raw_table(engagement, kind, progress)
+    table = _read_cached(path)
+    if table is not None:
+        return table
+    # one process builds it; another waiting on the lock then reads what it wrote
+    with _lock_if_writable(engagement.root):
+        path = cache_path(engagement, kind)  # the manifest may have changed while we waited
+        table = _read_cached(path)
+        if table is None:
+            table = read_raw_table(engagement, kind, progress)
+            _write_cached(path, table)
+    return table
 
 
 # --- postmortems ----------------------------------------------------------------------------
@@ -625,9 +780,10 @@ class EngagementData:
     actions: pd.DataFrame
 
 
-def load(engagement: Engagement) -> EngagementData:
-    """Load the canonical incidents (with postmortem facts), deploys and action items."""
-    incidents = load_table(engagement, "incidents")
+def load(engagement: Engagement, progress: Callable[[str], None] | None = None) -> EngagementData:
+    """Load the canonical incidents (with postmortem facts), deploys and action items (the
+    tables from the cache when it holds the current imports: load_table)."""
+    incidents = load_table(engagement, "incidents", progress)
     facts, actions = load_postmortems(engagement)
     incidents = apply_postmortems(incidents, facts)
-    return EngagementData(engagement, incidents, load_table(engagement, "deploys"), actions)
+    return EngagementData(engagement, incidents, load_table(engagement, "deploys", progress), actions)
