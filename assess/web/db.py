@@ -73,6 +73,7 @@ class EngagementRow(Base):
     client: Mapped[str] = mapped_column(String(200))
     folder: Mapped[str] = mapped_column(String(300), unique=True)  # under <home>/engagements/
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Respondent(Base):
@@ -90,6 +91,7 @@ class Respondent(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    opened_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # Start pressed
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -101,7 +103,11 @@ class Respondent(Base):
             return "revoked"
         if self.expires_at and self.expires_at <= now:
             return "expired"
-        return "submitted" if self.submitted_at else ("started" if self.started_at else "sent")
+        if self.submitted_at:
+            return "submitted"
+        if self.started_at:
+            return "started"
+        return "opened" if self.opened_at else "created"
 
 
 class Answer(Base):

@@ -27,6 +27,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
 from wtforms import (
     DateField,
+    SelectMultipleField,
     DecimalField,
     IntegerField,
     SelectChoice,
@@ -57,6 +58,19 @@ def choices(pairs) -> list[SelectChoice]:
 
 
 LANGS = choices([("en", "English"), ("fr", "Français")])
+ROLES = {"founder": "Founder / CEO", "cto": "CTO", "engineer": "Engineer", "support": "Support",
+         "product": "Product", "other": "Other", "consultant": "Consultant"}
+LANGUAGE_NAMES = {"en": "English", "fr": "French"}
+LINK_STATES = {  # what a link's state means, for the consultant
+    "created": ("created", "Link made; the person has not opened the form yet."),
+    "opened": ("opened", "Opened and started the form; no answer yet."),
+    "started": ("started", "Answering: answers are saved as they go."),
+    "submitted": ("submitted", "Answers sent."),
+    "revoked": ("withdrawn", "The link no longer opens the form; the answers are kept."),
+    "expired": ("expired", "The link is past its end date; give them a new one."),
+}
+DAYS = [("mon", "Mon"), ("tue", "Tue"), ("wed", "Wed"), ("thu", "Thu"), ("fri", "Fri"),
+        ("sat", "Sat"), ("sun", "Sun")]
 COLOR = Regexp(r"^#[0-9a-fA-F]{6}$", message="A colour as #RRGGBB.")
 LOGO_MAX = 1024 * 1024
 
@@ -105,6 +119,18 @@ class SettingsForm(EngagementForm):
     accent_color = StringField("Accent colour", validators=[Optional(), COLOR])
     logo = FileField("Client logo (SVG, PNG or JPG, up to 1 MB; an SVG is kept as a PNG)",
                      validators=[FileAllowed(["svg", "png", "jpg", "jpeg"], "SVG, PNG or JPG only.")])
+    consultant_logo = FileField("Your own logo (SVG, PNG or JPG, up to 1 MB)",
+                                validators=[FileAllowed(["svg", "png", "jpg", "jpeg"],
+                                                        "SVG, PNG or JPG only.")])
+    target_sev1 = DecimalField("SEV1 (minutes)", places=None, validators=[Optional(), NumberRange(min=0, max=43200)])
+    target_sev2 = DecimalField("SEV2 (minutes)", places=None, validators=[Optional(), NumberRange(min=0, max=43200)])
+    target_sev3 = DecimalField("SEV3 (minutes)", places=None, validators=[Optional(), NumberRange(min=0, max=43200)])
+    target_sev4 = DecimalField("SEV4 (minutes)", places=None, validators=[Optional(), NumberRange(min=0, max=43200)])
+    hours_start = StringField("Business hours start", validators=[Optional(), Regexp(
+        r"^([01]\d|2[0-3]):[0-5]\d$", message="A time as HH:MM, e.g. 09:00.")])
+    hours_end = StringField("Business hours end", validators=[Optional(), Regexp(
+        r"^([01]\d|2[0-3]):[0-5]\d$", message="A time as HH:MM, e.g. 18:00.")])
+    hours_days = SelectMultipleField("Working days", choices=choices(DAYS))
 
 
 class LinkForm(FlaskForm):
@@ -120,25 +146,93 @@ class ImportFolderForm(FlaskForm):
     archive = FileField("Engagement folder as a .zip", validators=[FileRequired(), FileAllowed(["zip"])])
 
 
+def engagement_state(row: EngagementRow) -> dict:
+    """What the list says of an engagement: its window, the interview's progress, the responses,
+    the last import and the last report."""
+    from .. import store
+    from .db import ReportJob
+    from .interview import progress, questionnaire
+    from .service import answer_sets
+
+    out: dict = {"ok": True, "window": "", "consultant": "", "interview": None, "responses": (0, 0),
+                 "last_import": None, "last_report": None}
+    try:
+        e = load_engagement(ws().folder(row))
+        out.update(window=f"{e.window_start:%d %b %Y} – {e.window_end:%d %b %Y}", consultant=e.consultant)
+        imports = store.read_manifest(e)
+        if imports:
+            last = imports[-1]
+            out["last_import"] = (f"{last.get('imported_at', '')[:10]} · {len(imports)} "
+                                  f"file{'s' if len(imports) != 1 else ''}")
+    except EngagementError as exc:
+        out.update(ok=False, error=str(exc))
+    s = db_session()
+    sent = done = 0
+    for r, a in answer_sets(s, row.id):
+        if r.questionnaire == "intake":
+            p = progress(questionnaire("intake"), {q: x["value"] for q, x in a.answers.items()})
+            out["interview"] = p
+        else:
+            sent += 1
+            done += r.submitted_at is not None
+    out["responses"] = (done, sent)
+    job = s.scalars(select(ReportJob).where(ReportJob.engagement_id == row.id, ReportJob.status == "done")
+                    .order_by(ReportJob.id.desc()).limit(1)).first()
+    if job is not None:
+        out["last_report"] = f"{(job.finished_at or job.created_at):%Y-%m-%d} · version {job.version}"
+    return out
+
+
 @bp.get("/engagements")
 @login_required
 def index():
     s = db_session()
     rows = s.scalars(select(EngagementRow).where(EngagementRow.owner_id == current_user().id)
                      .order_by(EngagementRow.created_at.desc())).all()
-    summary = {}
-    for row in rows:
-        try:
-            e = load_engagement(ws().folder(row))
-            summary[row.id] = {"window": f"{e.window_start:%d %b %Y} – {e.window_end:%d %b %Y}",
-                               "consultant": e.consultant, "ok": True}
-        except EngagementError as exc:
-            summary[row.id] = {"window": "", "consultant": "", "ok": False, "error": str(exc)}
+    show_archived = request.args.get("archived") == "1"
+    archived = sum(1 for r in rows if r.archived_at)
+    rows = [r for r in rows if bool(r.archived_at) == show_archived]
+    summary = {row.id: engagement_state(row) for row in rows}
     form = EngagementForm(consultant=current_user().name,
                           window_end=dt.date.today() - dt.timedelta(days=1))
     form.timezone.choices = timezones()
     return render_template("engagements.html", rows=rows, summary=summary, form=form,
-                           import_form=ImportFolderForm())
+                           import_form=ImportFolderForm(), archived=archived,
+                           show_archived=show_archived)
+
+
+@bp.post("/e/<int:eid>/archive")
+@login_required
+def archive(eid: int):
+    row = engagement_or_404(eid)
+    restore = request.form.get("restore") == "1"
+    with write() as s:
+        s.get(EngagementRow, row.id).archived_at = None if restore else utcnow()
+    flash(f"{row.client} is {'back in the list' if restore else 'archived: find it under Archived'}.")
+    return redirect(url_for("engagements.index"))
+
+
+@bp.post("/e/<int:eid>/delete")
+@login_required
+def delete(eid: int):
+    """Delete an engagement: its folder (exports, answers, reports) and its rows. The form asks
+    for the client's name, so a stray click deletes nothing."""
+    row = engagement_or_404(eid)
+    if request.form.get("confirm", "").strip() != row.client:
+        flash(f"Not deleted: type the client's name, {row.client}, to confirm.", "error")
+        return redirect(url_for("engagements.settings", eid=eid) + "#delete")
+    folder = ws().folder(row)
+    client, rid = row.client, row.id
+    from .db import Upload
+
+    with write() as s:
+        uploads = [u.stored_name for u in s.scalars(select(Upload).where(Upload.engagement_id == rid))]
+        s.delete(s.get(EngagementRow, rid))
+    for name in uploads:
+        (ws().uploads / name).unlink(missing_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    flash(f"{client} was deleted, with its exports, answers and reports.")
+    return redirect(url_for("engagements.index"))
 
 
 @bp.post("/engagements")
@@ -206,9 +300,38 @@ def _settings_form(row: EngagementRow) -> SettingsForm:
         client=e.client, consultant=e.consultant, firm=data.get("consultant", {}).get("firm", ""),
         timezone=e.timezone, window_end=e.window_end, window_days=e.window_days, language=e.language,
         sla=round(e.sla_target * 100, 4), start_date=e.start_date, primary_color=e.branding.primary_color,
-        accent_color=e.branding.accent_color, team_size=e.team.size, people=people_lines(e.team))
+        accent_color=e.branding.accent_color, team_size=e.team.size, people=people_lines(e.team),
+        target_sev1=_whole(e.mitigation_targets.get("SEV1")), target_sev2=_whole(e.mitigation_targets.get("SEV2")),
+        target_sev3=_whole(e.mitigation_targets.get("SEV3")), target_sev4=_whole(e.mitigation_targets.get("SEV4")),
+        hours_start=f"{e.business_hours.start:%H:%M}", hours_end=f"{e.business_hours.end:%H:%M}",
+        hours_days=[DAYS[d][0] for d in e.business_hours.days])
     form.timezone.choices = timezones()
     return form
+
+
+def _whole(value: float | None) -> float | int | None:
+    """5.0 shown as 5 in a number field."""
+    return int(value) if value is not None and float(value).is_integer() else value
+
+
+def _save_logo(field, root: Path) -> str | None:
+    """The uploaded logo checked and kept under branding/ (an SVG drawn to PNG); its path, or
+    None when none was given. Raises LogoError with what is wrong."""
+    logo = field.data
+    if not (logo and getattr(logo, "filename", "")):
+        return None
+    blob = logo.read(LOGO_MAX + 1)
+    if len(blob) > LOGO_MAX:
+        raise LogoError("the logo must be at most 1 MB")
+    ext = Path(logo.filename).suffix.lower().replace(".jpeg", ".jpg")
+    if ext == ".svg":
+        blob, ext = rasterise_svg(blob), ".png"
+    else:
+        check_raster(blob, ext.lstrip("."))
+    (root / "branding").mkdir(exist_ok=True)
+    name = f"branding/logo-{secrets.token_hex(4)}{ext}"
+    (root / name).write_bytes(blob)
+    return name
 
 
 @bp.route("/e/<int:eid>/settings", methods=["GET", "POST"])
@@ -232,38 +355,40 @@ def settings(eid: int):
             updates["team.people"] = people_from_lines(form.people.data or "") or None
         except EngagementError as exc:
             form.people.errors = [str(exc)]
-            return render_template("settings.html", row=row, form=form), 400
-        logo = form.logo.data
-        if logo and getattr(logo, "filename", ""):
-            blob = logo.read(LOGO_MAX + 1)
-            if len(blob) > LOGO_MAX:
-                form.logo.errors = ["The logo must be at most 1 MB."]
-                return render_template("settings.html", row=row, form=form), 400
-            ext = Path(logo.filename).suffix.lower().replace(".jpeg", ".jpg")
-            try:  # an SVG is drawn to PNG within limits; a PNG or JPEG is checked
-                if ext == ".svg":
-                    blob, ext = rasterise_svg(blob), ".png"
-                else:
-                    check_raster(blob, ext.lstrip("."))
+            return render_template("settings.html", row=row, form=form, **_logos(root)), 400
+        for sev in ("SEV1", "SEV2", "SEV3", "SEV4"):
+            value = getattr(form, f"target_{sev.lower()}").data
+            updates[f"mitigation_targets.{sev}"] = float(value) if value is not None else None
+        updates["business_hours.start"] = form.hours_start.data or None
+        updates["business_hours.end"] = form.hours_end.data or None
+        updates["business_hours.days"] = list(form.hours_days.data or []) or None
+        for fld, key in ((form.logo, "branding.logo"), (form.consultant_logo, "branding.consultant_logo")):
+            try:
+                name = _save_logo(fld, root)
             except LogoError as exc:
-                form.logo.errors = [f"Logo not saved: {exc}."]
-                return render_template("settings.html", row=row, form=form), 400
-            (root / "branding").mkdir(exist_ok=True)
-            name = f"branding/logo-{secrets.token_hex(4)}{ext}"
-            (root / name).write_bytes(blob)
-            updates["branding.logo"] = name
+                fld.errors = [f"Logo not saved: {exc}."]
+                return render_template("settings.html", row=row, form=form, **_logos(root)), 400
+            if name:
+                updates[key] = name
         try:
             e = save_settings(root, updates)
         except EngagementError as exc:
             flash(f"Not saved: {exc}", "error")
-            return render_template("settings.html", row=row, form=form), 400
+            return render_template("settings.html", row=row, form=form, **_logos(root)), 400
         with write() as s:
             s.get(EngagementRow, row.id).client = e.client
         flash("Settings saved.")
         return redirect(url_for("engagements.settings", eid=eid))
     status = 400 if request.method == "POST" else 200
-    has_logo = bool(load_engagement(root).branding.logo)
-    return render_template("settings.html", row=row, form=form, has_logo=has_logo), status
+    return render_template("settings.html", row=row, form=form, **_logos(root)), status
+
+
+def _logos(root: Path) -> dict[str, bool]:
+    try:
+        b = load_engagement(root).branding
+    except EngagementError:
+        return {"has_logo": False, "has_consultant_logo": False}
+    return {"has_logo": bool(b.logo), "has_consultant_logo": bool(b.consultant_logo)}
 
 
 @bp.get("/e/<int:eid>/logo")
@@ -271,10 +396,10 @@ def settings(eid: int):
 def logo(eid: int):
     row = engagement_or_404(eid)
     e = load_engagement(ws().folder(row))
-    if not e.branding.logo:
+    path = e.branding.consultant_logo if request.args.get("whose") == "consultant" else e.branding.logo
+    if not path:
         abort(404)
-    resp = send_file(e.branding.logo, as_attachment=True,
-                     download_name=f"logo{Path(e.branding.logo).suffix.lower()}")
+    resp = send_file(path, as_attachment=True, download_name=f"logo{Path(path).suffix.lower()}")
     resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return resp
 
@@ -310,7 +435,8 @@ def links(eid: int):
     counts = dict(s.execute(select(Answer.respondent_id, func.count()).where(
         Answer.respondent_id.in_([p.id for p in people])).group_by(Answer.respondent_id)).all())
     return render_template("links.html", row=row, form=form, people=people, counts=counts,
-                           new_link=new_link, now=utcnow())
+                           new_link=new_link, now=utcnow(), roles=ROLES, languages=LANGUAGE_NAMES,
+                           states=LINK_STATES)
 
 
 def _respondent_or_404(row: EngagementRow, rid: int) -> Respondent:
@@ -327,7 +453,7 @@ def revoke(eid: int, rid: int):
     r = _respondent_or_404(row, rid)
     with write() as s:
         s.get(Respondent, r.id).revoked_at = utcnow()
-    flash(f"The link for {r.name} is revoked: it no longer opens the form. Their answers are kept.")
+    flash(f"The link for {r.name} is withdrawn: it no longer opens the form. Their answers are kept.")
     return redirect(url_for("engagements.links", eid=eid))
 
 
@@ -346,3 +472,17 @@ def renew(eid: int, rid: int):
                            "url": link_url(token)}
     return redirect(url_for("engagements.links", eid=eid))
 
+
+
+@bp.post("/e/<int:eid>/links/<int:rid>/delete")
+@login_required
+def delete_respondent(eid: int, rid: int):
+    """Delete a respondent: their link stops working and their answers leave the analysis."""
+    row = engagement_or_404(eid)
+    r = _respondent_or_404(row, rid)
+    slug, name = r.slug, r.name
+    with write() as s:
+        s.delete(s.get(Respondent, r.id))
+    (ws().folder(row) / "answers" / "self" / f"{slug}.yaml").unlink(missing_ok=True)
+    flash(f"{name} was deleted with their answers: they no longer count in any figure.")
+    return redirect(url_for("engagements.links", eid=eid))

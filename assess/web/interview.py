@@ -5,6 +5,7 @@ side that keeps unsent answers until the server has them)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from typing import Any
 
@@ -272,8 +273,33 @@ def respondent_start(token: str):
     if r is None or r.link_state() in ("revoked", "expired"):
         return ended(r)
     e = db_session().get(EngagementRow, r.engagement_id)
+    if r.submitted_at is not None:  # they already sent their answers: their thanks page
+        qn = questionnaire(r.questionnaire)
+        return render_template("respondent_done.html", r=r, progress=progress(qn, stored(r.id)),
+                               lang=r.language, submitted=True, token=token,
+                               when=local_moment(r.submitted_at, e, r.language))
     return render_template("respondent_start.html", r=r, client=e.client,
                            qn=questionnaire(r.questionnaire), lang=r.language)
+
+
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+             "octobre", "novembre", "décembre")
+
+
+def local_moment(when: dt.datetime, row: EngagementRow, lang: str) -> str:
+    """A moment in the engagement's time zone and the respondent's language: '3 novembre 2026
+    à 14:05' in French (24-hour), '3 November 2026 at 14:05' in English."""
+    from ..engagement import EngagementError, load_engagement
+    from .auth import ws
+
+    try:
+        tz = load_engagement(ws().folder(row)).tz
+    except EngagementError:
+        tz = dt.UTC
+    local = when.replace(tzinfo=dt.UTC).astimezone(tz)
+    if lang == "fr":
+        return f"{local.day} {MONTHS_FR[local.month - 1]} {local.year} à {local:%H:%M}"
+    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
 
 
 @bp.post("/s/<token>")
@@ -284,6 +310,11 @@ def respondent_exchange(token: str):
     session.permanent = True
     session["respondent"] = r.id
     session["respondent_key"] = r.token_hash
+    if r.opened_at is None:  # Start pressed: a person opened it (a mail scanner only GETs)
+        with write() as s:
+            s.get(Respondent, r.id).opened_at = utcnow()
+    if request.form.get("review"):
+        return redirect(url_for("interview.respondent_section", n=0))
     return redirect(url_for("interview.respondent_form"))  # the token leaves the address bar
 
 
@@ -345,8 +376,11 @@ def respondent_done(r: Respondent):
         with write() as s:
             s.get(Respondent, r.id).submitted_at = utcnow()
         r.submitted_at = utcnow()
+    when = None
+    if r.submitted_at is not None:
+        when = local_moment(r.submitted_at, db_session().get(EngagementRow, r.engagement_id), r.language)
     return render_template("respondent_done.html", r=r, progress=prog, lang=r.language,
-                           submitted=r.submitted_at is not None)
+                           submitted=r.submitted_at is not None, when=when)
 
 
 def csrf_recovery():

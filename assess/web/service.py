@@ -32,7 +32,12 @@ ZIP_MAX_BYTES = 200 * 1024 * 1024
 
 
 def slugify(text: str, fallback: str = "item") -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+    """Lower case letters (accents kept: 'Élodie Roux' -> 'élodie-roux') and digits joined by
+    hyphens, at most 60 characters."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", text).lower()
+    slug = re.sub(r"[\W_]+", "-", text).strip("-")[:60].strip("-")
     return slug or fallback
 
 

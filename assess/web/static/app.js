@@ -122,7 +122,7 @@ Autosave.prototype.flush = async function (keepalive) {
     if (body.progress) updateProgress(body.progress);
     this.hideBanner();
     this.say(Object.keys(body.errors || {}).length ? this.t.someNot :
-      this.t.savedAt + new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
+      this.t.savedAt + clockTime(this.form.dataset.lang),
       Object.keys(body.errors || {}).length > 0);
   } catch (e) {
     this.say(this.t.offline, true);
@@ -189,6 +189,13 @@ Autosave.prototype.start = function () {
   applyConditions(this.form);
 };
 
+// a time of day in the page's language: 24-hour in French ("14:05"), "2:05 PM" in English
+function clockTime(lang) {
+  const fr = lang === "fr";
+  return new Date().toLocaleTimeString(fr ? "fr-FR" : "en-US",
+    { hour: "2-digit", minute: "2-digit", hour12: !fr });
+}
+
 function updateProgress(p) {
   const bar = document.querySelector("[data-progress-bar]");
   const text = document.querySelector("[data-progress-text]");
@@ -251,7 +258,48 @@ function pollReports() {
   }, 1000);
 }
 
+// ---- confirmations: a form with data-confirm asks before it is sent ---------------------------
+function confirmForms() {
+  document.addEventListener("submit", (ev) => {
+    const f = ev.target.closest("form[data-confirm]");
+    if (f && !window.confirm(f.dataset.confirm)) ev.preventDefault();
+  }, true);
+}
+
+// ---- the column mapper: the sample values of the column chosen --------------------------------
+function columnSamples() {
+  const data = document.getElementById("column-samples");
+  if (!data) return;
+  const samples = JSON.parse(data.textContent);
+  document.querySelectorAll("select[data-samples]").forEach((sel) => {
+    sel.addEventListener("change", () => {
+      const cell = document.getElementById(sel.dataset.samples);
+      if (cell) cell.textContent = (samples[sel.value] || []).join(" · ");
+    });
+  });
+}
+
+// ---- copy buttons -------------------------------------------------------------------------------
+function copyButtons() {
+  document.querySelectorAll("button[data-copy-from]").forEach((btn) => {
+    btn.addEventListener("click", async () => {
+      const input = document.getElementById(btn.dataset.copyFrom);
+      let ok = false;
+      try { await navigator.clipboard.writeText(input.value); ok = true; } catch (e) {
+        input.select(); try { ok = document.execCommand("copy"); } catch (e2) { ok = false; }
+      }
+      const label = btn.dataset.label || btn.textContent;
+      btn.dataset.label = label;
+      btn.textContent = ok ? "Copied" : "Select and copy it";
+      setTimeout(() => { btn.textContent = label; }, 2000);
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  confirmForms();
+  columnSamples();
+  copyButtons();
   document.querySelectorAll("form[data-autosave]").forEach((f) => new Autosave(f).start());
   document.querySelectorAll("[data-copy]").forEach((i) => i.addEventListener("focus", () => i.select()));
   drawCharts();

@@ -1,0 +1,274 @@
+"""The web app as shown to a client: imports you can trust and undo, the plan edited inline,
+labels not codes, honest empty states, deletion with confirmation, one error page."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assess import analysis
+
+from .conftest import SAMPLE
+from .webutil import Web, make_app, make_home
+
+PD = SAMPLE / "incidents" / "pagerduty_incidents_2026-08-03_2026-10-31.csv"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    make_home(tmp_path / "home")
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def app(home):
+    return make_app(home)
+
+
+@pytest.fixture
+def alice(app) -> Web:
+    w = Web(app)
+    assert w.login().status_code == 302
+    return w
+
+
+def root_of(app, eid: int) -> Path:
+    from assess.web.db import EngagementRow
+
+    ws = app.extensions["assess"]
+    with ws.db.session() as s:
+        return ws.folder(s.get(EngagementRow, eid))
+
+
+def upload(web: Web, eid: int, content: bytes, name: str) -> int:
+    r = web.post(f"/e/{eid}/imports", {"file": (io.BytesIO(content), name), "format": ""},
+                  content_type="multipart/form-data")
+    assert r.status_code == 302, r.data.decode()[:500]
+    return int(r.headers["Location"].rsplit("/", 1)[-1])
+
+
+def text(web: Web, url: str) -> str:
+    return html.unescape(web.get(url).data.decode())
+
+
+def visible(page: str) -> str:
+    """The words a reader sees in <main>: no tags, no attribute values, no JSON blocks."""
+    main = page.split("<main", 1)[1].split("</main>", 1)[0]
+    main = re.sub(r"<script.*?</script>", " ", main, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", main)
+
+
+def pagerduty(rows: int) -> bytes:
+    lines = PD.read_text().splitlines()
+    return ("\n".join(lines[: rows + 1]) + "\n").encode()
+
+
+# --- imports --------------------------------------------------------------------------------------
+
+
+def test_preview_counts_the_window_in_the_engagements_time_zone(alice):
+    eid = alice.create()  # Europe/Paris, window 3 Aug - 31 Oct 2026
+    lines = PD.read_text().splitlines()
+    header = lines[0].split(",")
+    created = header.index("created_on")
+    early = lines[1].split(",")
+    early[created] = "2026-05-02T08:00:00Z"  # before the window
+    uid = upload(alice, eid, ("\n".join([lines[0], ",".join(early), lines[2], lines[3]]) + "\n").encode(),
+                 "pd.csv")
+    page = text(alice, f"/e/{eid}/imports/{uid}")
+    assert "2 of 3 incidents fall in the window, 3 Aug 2026 - 31 Oct 2026 (1 before it)." in page
+    assert "+00:00" not in page and "times in Europe/Paris" in page
+    # 08:00 UTC on 2 May is 10:00 in Paris (summer time)
+    assert "2026-05-02 10:00" in page
+
+
+def test_a_file_outside_the_window_says_check_the_window(alice):
+    eid = alice.create(window_end="2025-01-31")
+    uid = upload(alice, eid, pagerduty(5), "pd.csv")
+    page = text(alice, f"/e/{eid}/imports/{uid}")
+    assert "0 of 5 incidents fall in the window" in page and "check the window in the settings" in page
+
+
+def test_the_mapper_preselects_shows_samples_and_plain_names(alice):
+    eid = alice.create()
+    csv = (b"Ref,What happened,Opened,Closed,Prio\n"
+           b"A-1,Checkout down,2026-10-01 10:00,2026-10-01 11:00,P1\n"
+           b"A-2,Slow search,2026-10-02 09:00,2026-10-02 09:30,P3\n"
+           b"A-3,Login errors,2026-10-03 09:00,2026-10-03 09:30,P2\n"
+           b"A-4,Queue stuck,2026-10-04 09:00,2026-10-04 09:30,P2\n")
+    uid = upload(alice, eid, csv, "ours.csv")
+    page = text(alice, f"/e/{eid}/imports/{uid}")
+    assert "Map the columns" in page
+    words = visible(page)
+    assert "--" not in words and "When it was resolved or closed" in words
+    assert "mitigation_started" not in words and "external_id" not in words
+    # recognised by name: Ref (id), Opened (detected), Closed (resolved); not "What happened"
+    assert '<option value="Opened" selected>' in page and '<option value="Closed" selected>' in page
+    assert '<option value="Ref" selected>' in page
+    assert "A-1 · A-2 · A-3" in page  # three samples, not four
+    assert "A-4" not in page.split('id="samples-external_id"')[1].split("</td>")[0]
+
+
+def test_a_reupload_that_changes_nothing_says_so_once(app, alice):
+    eid = alice.create()
+    uid = upload(alice, eid, pagerduty(4), "pd.csv")
+    alice.post(f"/e/{eid}/imports/{uid}/confirm")
+    uid2 = upload(alice, eid, pagerduty(4), "pd again.csv")
+    page = text(alice, f"/e/{eid}/imports/{uid2}")
+    assert page.count("Nothing new in this file") == 1 and "already imported on" in page
+    assert "/confirm" not in page  # nothing to import is offered
+    # the same rows in another file: said too
+    uid3 = upload(alice, eid, pagerduty(4).replace(b"\n", b"\r\n"), "pd crlf.csv")
+    page = text(alice, f"/e/{eid}/imports/{uid3}")
+    assert "Nothing new in this file" in page and "/confirm" not in page
+
+
+def test_remove_an_imported_file_recomputes_the_figures(app, alice):
+    eid = alice.create()
+    uid = upload(alice, eid, pagerduty(6), "pd.csv")
+    alice.post(f"/e/{eid}/imports/{uid}/confirm")
+    root = root_of(app, eid)
+    assert "No incidents imported yet" not in text(alice, f"/e/{eid}")
+    assert len(analysis.analyse(root).data.incidents) == 6
+    page = text(alice, f"/e/{eid}/imports")
+    assert 'data-confirm="Remove pd.csv?' in page
+    r = alice.post(f"/e/{eid}/imports/remove", {"file": "incidents/pd.csv"})
+    assert r.status_code == 302
+    assert "pd.csv was removed: its 6 incidents no longer count" in text(alice, f"/e/{eid}/imports")
+    assert not (root / "incidents" / "pd.csv").exists()
+    assert yaml.safe_load((root / "imports.yaml").read_text())["imports"][0]["removed"]
+    assert len(analysis.analyse(root).data.incidents) == 0
+    assert "No incidents imported yet" in text(alice, f"/e/{eid}")
+    r = alice.post(f"/e/{eid}/imports/remove", {"file": "incidents/pd.csv"})
+    assert "Nothing was removed" in text(alice, f"/e/{eid}/imports")
+
+
+# --- respondents and engagements -----------------------------------------------------------------
+
+
+def make_link(web: Web, eid: int, name: str, lang: str = "fr") -> str:
+    from .webutil import link_token
+
+    r = web.post(f"/e/{eid}/links", {"name": name, "role": "other", "language": lang, "days": 14})
+    assert r.status_code == 302
+    page = web.get(f"/e/{eid}/links").data.decode()
+    assert 'data-copy-from="new-link-url"' in page  # the new link, with its copy button
+    return link_token(page)
+
+
+def badge_of(page: str, name: str) -> str:
+    row = page.split(f"<td>{name}</td>", 1)[1].split("</tr>", 1)[0]
+    return re.search(r'<span class="badge[^"]*"[^>]*>([^<]+)</span>', row).group(1)
+
+
+def test_link_statuses_are_true_and_a_submitted_respondent_sees_their_thanks(app, alice):
+    eid = alice.create()
+    token = make_link(alice, eid, "Élodie Roux")
+    page = text(alice, f"/e/{eid}/links")
+    assert badge_of(page, "Élodie Roux") == "created" and "Other" in page and "French" in page
+    staff = Web(app)
+    staff.get(f"/s/{token}")  # a mail scanner's GET changes nothing
+    assert badge_of(text(alice, f"/e/{eid}/links"), "Élodie Roux") == "created"
+    staff.post(f"/s/{token}")
+    assert badge_of(text(alice, f"/e/{eid}/links"), "Élodie Roux") == "opened"
+    from assess import questionnaires
+
+    q = next(q for q in questionnaires.load("self_assessment").questions.values() if q.type == "scale")
+    assert staff.post_json("/r/answers.json", {"answers": [{"question": q.id, "value": 2}]}).status_code == 200
+    assert badge_of(text(alice, f"/e/{eid}/links"), "Élodie Roux") == "started"
+    staff.post("/r/done")
+    assert badge_of(text(alice, f"/e/{eid}/links"), "Élodie Roux") == "submitted"
+    # the file keeps the accents
+    alice.get(f"/e/{eid}")  # syncs the answers into the folder
+    assert (root_of(app, eid) / "answers" / "self" / "other-élodie-roux.yaml").is_file()
+    # opening the link again: the thanks page, in French, a 24-hour time, not the start page
+    again = Web(app)
+    page = text(again, f"/s/{token}")
+    assert "Merci" in page and "Commencer" not in page
+    assert re.search(r"transmises le \d{1,2} [a-zéû]+ 20\d\d à [0-2]\d:[0-5]\d\.", page), page
+
+
+def test_withdraw_and_delete_a_respondent_with_confirmation(app, alice):
+    eid = alice.create()
+    make_link(alice, eid, "Sam Lee", "en")
+    page = text(alice, f"/e/{eid}/links")
+    assert 'data-confirm="Withdraw the link for Sam Lee?' in page
+    assert 'data-confirm="Delete Sam Lee and their 0 answers?' in page
+    rid = int(re.search(r"/links/(\d+)/delete", page).group(1))
+    alice.post(f"/e/{eid}/links/{rid}/revoke")
+    assert badge_of(text(alice, f"/e/{eid}/links"), "Sam Lee") == "withdrawn"
+    alice.post(f"/e/{eid}/links/{rid}/delete")
+    page = text(alice, f"/e/{eid}/links")
+    assert "Sam Lee was deleted" in page and "<td>Sam Lee</td>" not in page
+
+
+def test_engagements_list_archive_and_delete(app, alice):
+    eid = alice.create("Keep Co")
+    gone = alice.create("Gone Co")
+    uid = upload(alice, eid, pagerduty(3), "pd.csv")
+    alice.post(f"/e/{eid}/imports/{uid}/confirm")
+    page = text(alice, "/engagements")
+    row = page.split("Keep Co", 1)[1].split("</tr>", 1)[0]
+    assert "0/" in row and "1 file" in row and "no link yet" in row
+    alice.post(f"/e/{eid}/archive")
+    page = text(alice, "/engagements")
+    assert "<strong>Keep Co</strong>" not in page and "Archived (1)" in page
+    assert "<strong>Keep Co</strong>" in text(alice, "/engagements?archived=1")
+    folder = root_of(app, gone)
+    r = alice.post(f"/e/{gone}/delete", {"confirm": "Gone"})  # not the name: nothing deleted
+    assert folder.is_dir() and alice.get(f"/e/{gone}").status_code == 200
+    assert 'data-confirm="Delete Gone Co for good' in text(alice, f"/e/{gone}/settings")
+    r = alice.post(f"/e/{gone}/delete", {"confirm": "Gone Co"})
+    assert r.status_code == 302 and not folder.exists()
+    assert "Gone Co was deleted" in text(alice, "/engagements")
+    assert alice.get(f"/e/{gone}").status_code == 404
+
+
+def test_settings_edit_targets_hours_and_the_consultants_logo(app, alice):
+    eid = alice.create()
+    page = text(alice, f"/e/{eid}/settings")
+    assert re.search(r'name="target_sev1"[^>]*value="5"', page)  # the default, in minutes
+    assert re.search(r'name="hours_start"[^>]*value="09:00"', page)
+    logo = SAMPLE / "branding" / "northbeam.svg"
+    data = {"client": "Acme", "consultant": "Alice Martin", "timezone": "Europe/Paris",
+            "window_end": "2026-10-31", "window_days": 90, "language": "en", "sla": "99.9",
+            "target_sev1": "10", "target_sev2": "30", "hours_start": "08:30", "hours_end": "17:00",
+            "hours_days": ["mon", "tue", "wed", "thu"]}
+    if logo.is_file():
+        data["consultant_logo"] = (io.BytesIO(logo.read_bytes()), logo.name)
+    r = alice.post(f"/e/{eid}/settings", data, content_type="multipart/form-data")
+    assert r.status_code == 302, r.data.decode()[:3000]
+    saved = yaml.safe_load((root_of(app, eid) / "engagement.yaml").read_text())
+    assert saved["mitigation_targets"]["SEV1"] == 10 and saved["mitigation_targets"]["SEV2"] == 30
+    assert saved["business_hours"] == {"start": "08:30", "end": "17:00", "days": ["mon", "tue", "wed", "thu"]}
+    if logo.is_file():
+        assert saved["branding"]["consultant_logo"].startswith("branding/logo-")
+        got = alice.get(f"/e/{eid}/logo?whose=consultant")
+        assert got.status_code == 200 and got.data[:4] == b"\x89PNG"
+        got.close()
+    bad = {**data, "hours_start": "18:00", "hours_end": "09:00"}
+    bad.pop("consultant_logo", None)
+    r = alice.post(f"/e/{eid}/settings", bad, content_type="multipart/form-data")
+    assert r.status_code == 400 and "business_hours.end" in html.unescape(r.data.decode())
+
+
+def test_user_create_reads_the_password_from_stdin(tmp_path):
+    from click.testing import CliRunner
+
+    from assess.cli import main
+
+    home = tmp_path / "h"
+    r = CliRunner().invoke(main, ["user", "create", "dana@firm.io", "--name", "Dana", "--home", str(home),
+                                  "--password-stdin"], input="a long enough secret\n")
+    assert r.exit_code == 0 and "Account created for dana@firm.io" in r.output
+    assert "Warning" not in r.output and "secret" not in r.output
+    w = Web(make_app(home))
+    assert w.login("dana@firm.io", "a long enough secret").status_code == 302
+    r = CliRunner().invoke(main, ["user", "create", "eve@firm.io", "--name", "Eve", "--home", str(home),
+                                  "--password-stdin"], input="")
+    assert r.exit_code == 1 and "standard input is empty" in r.output
