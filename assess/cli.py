@@ -773,7 +773,7 @@ def user_create(home: Path, email: str, name: str, password: str | None, passwor
     if password_stdin:
         if password is not None:
             raise UserError("give the password once: --password or --password-stdin, not both")
-        line = click.get_text_stream("stdin").readline()
+        line = sys.stdin.readline()
         password = line.rstrip("\r\n")
         if not password:
             raise UserError("--password-stdin: standard input is empty; expected the password "
