@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
+
+from .files import atomic_write
 
 SEVERITY_COLORS = {"SEV1": "#B42318", "SEV2": "#E07A1F", "SEV3": "#E9C46A", "SEV4": "#8DA9C4",
                    "unclassified": "#BBBBBB"}
@@ -157,21 +161,109 @@ def ensure_browser() -> None:
             os.environ["BROWSER_PATH"] = found
 
 
-def to_svg(figures: dict[str, go.Figure], width: int = 720, height: int = 300,
-           sizes: dict[str, tuple[int, int]] | None = None) -> dict[str, str]:
-    """Export every figure to SVG in one browser session (a browser per chart costs ~3 s each)."""
+def figure_key(fig: go.Figure, width: int, height: int) -> str:
+    """A chart's identity: its figure JSON, its size and the versions that draw it."""
+    import importlib.metadata
+
+    import plotly
+
+    versions = f"plotly {plotly.__version__} kaleido {importlib.metadata.version('kaleido')}"
+    text = f"{versions}\n{width}x{height}\n{fig.to_json(validate=False)}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _cache_dir() -> Path | None:
+    from .store import cache_root
+
+    root = cache_root()
+    return None if root is None else root / "charts"
+
+
+def _cached(folder: Path | None, key: str) -> str | None:
+    if folder is None:
+        return None
+    try:
+        return (folder / f"{key}.svg").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _keep(folder: Path | None, key: str, svg: str) -> None:
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / f"{key}.svg", svg)
+    except OSError:
+        pass  # a read-only cache costs time, never a chart
+
+
+_session: dict[str, Any] = {}
+
+
+def _start_session() -> bool:
+    """kaleido's process-wide browser, started once and reused by every later export of this
+    process (a report run, the web app's report worker); closed at exit. False if it fails."""
+    import atexit
+
     import kaleido
 
-    ensure_browser()
+    if _session.get("open"):
+        return True
+    try:
+        kaleido.start_sync_server(n=1, plotlyjs=str(_plotlyjs()), mathjax=False,
+                                  silence_warnings=True)
+    except Exception:  # noqa: BLE001 - a per-call session still works
+        return False
+    _session["open"] = True
+    atexit.register(stop_session)
+    return True
+
+
+def stop_session() -> None:
+    """Close the shared browser (at exit, or when a caller wants its memory back)."""
+    import kaleido
+
+    if _session.pop("open", False):
+        with contextlib.suppress(Exception):
+            kaleido.stop_sync_server(silence_warnings=True)
+
+
+def to_svg(figures: dict[str, go.Figure], width: int = 720, height: int = 300,
+           sizes: dict[str, tuple[int, int]] | None = None,
+           shared_session: bool = True) -> dict[str, str]:
+    """Export every figure to SVG: from the chart cache when this exact figure was drawn before
+    (keyed by figure_key), the others in one browser session (a browser per chart costs ~3 s
+    each), the process's shared one unless `shared_session` is False."""
+    import kaleido
+
     sizes = sizes or {}
+    folder = _cache_dir()
+    out: dict[str, str] = {}
+    todo: dict[str, tuple[go.Figure, int, int, str]] = {}
+    for name, fig in figures.items():
+        w, h = sizes.get(name, (width, height))
+        key = figure_key(fig, w, h)
+        svg = _cached(folder, key)
+        if svg is None:
+            todo[name] = (fig, w, h, key)
+        else:
+            out[name] = svg
+    if not todo:
+        return {name: out[name] for name in figures}
+    ensure_browser()
+    if shared_session and _start_session():
+        for name, (fig, w, h, _key) in todo.items():
+            data = kaleido.calc_fig_sync(fig, opts={"format": "svg", "width": w, "height": h})
+            out[name] = data.decode("utf-8")
+    else:
+        async def run() -> None:
+            async with kaleido.Kaleido(n=1, plotlyjs=str(_plotlyjs()), mathjax=False) as k:
+                for name, (fig, w, h, _key) in todo.items():
+                    data = await k.calc_fig(fig, opts={"format": "svg", "width": w, "height": h})
+                    out[name] = data.decode("utf-8")
 
-    async def run() -> dict[str, str]:
-        out = {}
-        async with kaleido.Kaleido(n=1, plotlyjs=str(_plotlyjs()), mathjax=False) as k:
-            for name, fig in figures.items():
-                w, h = sizes.get(name, (width, height))
-                data = await k.calc_fig(fig, opts={"format": "svg", "width": w, "height": h})
-                out[name] = data.decode("utf-8")
-        return out
-
-    return asyncio.run(run())
+        asyncio.run(run())
+    for name, (_fig, _w, _h, key) in todo.items():
+        _keep(folder, key, out[name])
+    return {name: out[name] for name in figures}

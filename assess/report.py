@@ -39,16 +39,27 @@ from .paths import data_dir
 TEMPLATES = data_dir("report_templates")
 
 
-class SafeFetcher(URLFetcher):
-    """Admit data: URIs and local files under `roots`; refuse and record everything else."""
+CHART_SCHEME = "assess-chart"  # <img src="assess-chart:NAME">: a chart still being drawn
 
-    def __init__(self, roots: list[Path]):
+
+class SafeFetcher(URLFetcher):
+    """Admit data: URIs and local files under `roots`; refuse and record everything else.
+
+    `charts` maps a chart's name to a function that returns its SVG (waiting for it if it is
+    still being drawn): the page is laid out while the charts are drawn, and each chart is waited
+    for only when the layout reaches it."""
+
+    def __init__(self, roots: list[Path], charts: dict[str, Any] | None = None):
         super().__init__(allowed_protocols=("data", "file"), timeout=2)
         self.roots = [r.resolve() for r in roots]
         self.refused: list[str] = []
+        self.charts = charts or {}
 
     def fetch(self, url: str, headers: Any = None):
         parts = urlsplit(url)
+        if parts.scheme == CHART_SCHEME and parts.path in self.charts:
+            svg = self.charts[parts.path]()
+            return super().fetch(svg_uri(svg), headers)
         if parts.scheme == "data":
             return super().fetch(url, headers)
         if parts.scheme == "file":
@@ -57,6 +68,10 @@ class SafeFetcher(URLFetcher):
                 return super().fetch(url, headers)
         self.refused.append(url)
         raise URLFetchingError(f"refused to fetch {url!r}: reports load only their own assets")
+
+
+def svg_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def data_uri(path: Path) -> str:
@@ -89,9 +104,28 @@ def translator(lang: str):
     return t, tl
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept in the user's cache folder (compiling them is a third of a
+    second per process); Jinja checks each against its template's modification time."""
+    from .store import cache_root
+
+    root = cache_root()
+    if root is None:
+        return None
+    folder = root / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+@functools.cache
 def environment() -> jinja2.Environment:
+    """The reports' Jinja environment (one per process: templates compile once)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        bytecode_cache=_bytecode_cache(),
         autoescape=True,  # every template: client text is never markup
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -244,7 +278,10 @@ def version() -> str:
 
 
 def build_context(a: Analysis, lang: str, svgs: dict[str, str],
-                  judgement: dict[str, Any] | None = None) -> dict[str, Any]:
+                  judgement: dict[str, Any] | None = None,
+                  chart_srcs: dict[str, str] | None = None) -> dict[str, Any]:
+    """What the templates read; the charts as data: URIs of `svgs`, or as the `chart_srcs`
+    given (assess-chart: URLs the safe fetcher resolves when the layout reaches them)."""
     from . import diligence, questionnaires
     from .figures import figures, grade_legend
     from .maturity import headline
@@ -267,13 +304,13 @@ def build_context(a: Analysis, lang: str, svgs: dict[str, str],
     figs = figures(m, lang)
     return {
         "lang": lang, "t": t, "tl": tl, "e": e, "m": m,
-        "generated": dt.date.today().isoformat(),
+        "generated": (e.report_date or dt.date.today()).isoformat(),
         "version": version(),
         "logo": data_uri(e.branding.logo) if e.branding.logo else None,
         "consultant_logo": data_uri(e.branding.consultant_logo) if e.branding.consultant_logo
         else None,
-        "charts": {name: "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-                   for name, svg in svgs.items()},
+        "charts": chart_srcs if chart_srcs is not None else {
+            name: svg_uri(svg) for name, svg in svgs.items()},
         "verdict": verdict(m, e.client, top, lang),
         "top": top, "all_risks": j["risks"], "plan": plan,
         "plan_counts": {"reset": sum(len(w["actions"]) for w in plan["reset_plan"]),
@@ -338,13 +375,49 @@ def gantt(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def report_svgs(a: Analysis, lang: str = "en") -> dict[str, str]:
-    """The report's charts as SVG in the report's language, exported in one browser session."""
+CHART_SIZES = {name: (360, 280) for name in ("detection", "mttr_trend", "availability",
+                                              "error_budget")}
+
+
+def report_figures(a: Analysis, lang: str = "en") -> dict[str, Any]:
     e = a.engagement
-    return charts.to_svg(charts.report_figures(a.metrics, e.branding.primary_color,
-                                               e.branding.accent_color, lang),
-                         sizes={name: (360, 280) for name in
-                                ("detection", "mttr_trend", "availability", "error_budget")})
+    return charts.report_figures(a.metrics, e.branding.primary_color, e.branding.accent_color, lang)
+
+
+def report_svgs(a: Analysis, lang: str = "en") -> dict[str, str]:
+    """The report's charts as SVG in the report's language (charts.to_svg: cached, one browser)."""
+    return charts.to_svg(report_figures(a, lang), sizes=CHART_SIZES)
+
+
+class _ChartsInBackground:
+    """The report's charts drawn in a thread while the page is built and laid out; each is
+    waited for when the layout reaches its image (SafeFetcher)."""
+
+    def __init__(self, figures: dict[str, Any]):
+        self.names = list(figures)
+        self.svgs: dict[str, str] = {}
+        self.error: BaseException | None = None
+        self.seconds = 0.0
+        self.thread = threading.Thread(target=self._run, args=(figures,), daemon=True,
+                                       name="assess-charts")
+        self.thread.start()
+
+    def _run(self, figures: dict[str, Any]) -> None:
+        clock = time.perf_counter()
+        try:
+            self.svgs = charts.to_svg(figures, sizes=CHART_SIZES)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the thread that waits
+            self.error = exc
+        self.seconds = time.perf_counter() - clock
+
+    def wait(self) -> dict[str, str]:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.svgs
+
+    def getter(self, name: str):
+        return lambda: self.wait()[name]
 
 
 def _slug(text: str) -> str:
@@ -353,29 +426,44 @@ def _slug(text: str) -> str:
 
 def render(a: Analysis, out_dir: Path, report: str = "assessment", lang: str | None = None,
            svgs: dict[str, str] | None = None, judgement: dict[str, Any] | None = None,
-           archival: bool = True, limit_seconds: float | None = 120) -> Rendered:
-    """Write one report's PDF (PDF/A-3b by default) with its source data attached."""
+           archival: bool = True, limit_seconds: float | None = 120,
+           progress: Any = None) -> Rendered:
+    """Write one report's PDF (PDF/A-3b by default) with its source data attached. `progress`,
+    when given, is called with each step's name as it starts (charts, data, layout, pdf)."""
     if report not in REPORTS:
         raise ValueError(f"unknown report {report!r} (expected one of {', '.join(REPORTS)})")
     e = a.engagement
     lang = lang or e.language
     timings: dict[str, float] = {}
+    step = progress or (lambda name: None)
     clock = time.perf_counter()
     with time_limit(limit_seconds, f"the {report} report of {e.client}"):
+        background = None
+        if svgs is None and report == "assessment":
+            step("charts")
+            background = _ChartsInBackground(report_figures(a, lang))
+        step("data")
         j = judgement or analysis_.judgement(a, lang)
         timings["data"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        if svgs is None:
-            svgs = report_svgs(a, lang) if report == "assessment" else {}
-        timings["charts"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        context = build_context(a, lang, svgs, j)
+        srcs = None
+        fetched: dict[str, Any] = {}
+        if background is not None:
+            srcs = {name: f"{CHART_SCHEME}:{name}" for name in background.names}
+            fetched = {name: background.getter(name) for name in background.names}
+        context = build_context(a, lang, svgs or {}, j, chart_srcs=srcs)
         html = render_html(f"{report}.html", context)
         roots = [TEMPLATES] + ([e.path("branding")] if e.path("branding").is_dir() else [])
-        fetcher = SafeFetcher(roots)
+        fetcher = SafeFetcher(roots, fetched)
+        step("layout")
         doc = layout(html, fetcher)
+        if background is not None:
+            background.wait()  # drawn by now (each image waited for it); errors surface here
         timings["layout"] = time.perf_counter() - clock
+        # drawn concurrently with the data and the layout: not part of the sum
+        timings["charts"] = background.seconds if background is not None else 0.0
         clock = time.perf_counter()
+        step("pdf")
         t, _ = translator(lang)
         title = f"{t('kicker' if report == 'assessment' else 'dd_title')}{context['colon']}{e.client}"
         pdf = write_pdf(
