@@ -6,6 +6,7 @@ Heavy libraries (pandas, plotly, WeasyPrint) are imported inside the commands th
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import shutil
@@ -156,8 +157,9 @@ def import_(directory: Path, files: tuple[Path, ...], fmt: str | None, strict: b
                    "every figure; imports.yaml keeps the record)")
     if not files:
         return
-    outcomes = store.import_files(engagement, list(files), fmt=fmt, strict=strict,
-                                  options=options)
+    with _import_progress(store.expand(list(files)), quiet=as_json) as on_file:
+        outcomes = store.import_files(engagement, list(files), fmt=fmt, strict=strict,
+                                      options=options, progress=on_file)
     if as_json:
         click.echo(json.dumps([o.report.to_dict() if o.report else
                                {"file": o.path.name, "error": o.error} for o in outcomes],
@@ -173,6 +175,50 @@ def import_(directory: Path, files: tuple[Path, ...], fmt: str | None, strict: b
                                                   if failed else ""))
     if any(o.failed for o in outcomes):
         sys.exit(1)
+
+
+PROGRESS_MIN_BYTES = 5_000_000  # a single file smaller than this imports in about a second
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def _import_progress(paths: list[Path], quiet: bool):
+    """A progress bar on stderr over the files' bytes, naming the file being read; only on a
+    terminal, never with --json, and not for one small file. Yields the per-file callback."""
+    sizes = {p: p.stat().st_size for p in paths if p.is_file()}
+    if quiet or not _on_terminal() or (len(paths) < 2 and sum(sizes.values()) < PROGRESS_MIN_BYTES):
+        yield None
+        return
+    with click.progressbar(length=max(sum(sizes.values()), 1), label="Importing", file=sys.stderr,
+                           item_show_func=lambda item: item) as bar:
+        previous: list[Path] = []
+
+        def on_file(path: Path) -> None:
+            if previous:
+                bar.update(sizes.get(previous.pop(), 0), None)
+            previous.append(path)
+            mb = sizes.get(path, 0) / 1e6
+            bar.update(0, f"{path.name} ({mb:,.1f} MB)")
+
+        yield on_file
+        if previous:
+            bar.update(sizes.get(previous.pop(), 0), "done")
+
+
+@contextlib.contextmanager
+def _report_progress(names: list[str]):
+    """A progress bar on stderr over the report steps (data, charts, layout, PDF of each report);
+    only on a terminal. Yields a function of (report, step)."""
+    if not _on_terminal():
+        yield lambda report, step: None
+        return
+    steps = 1 + sum(4 if n == "assessment" else 3 for n in names)
+    with click.progressbar(length=steps, label="Reporting", file=sys.stderr,
+                           item_show_func=lambda item: item) as bar:
+        yield lambda report, step: bar.update(1, f"{report.replace('_', '-')}: {step}")
 
 
 def _format_import(r) -> str:
@@ -936,15 +982,21 @@ def report(directory: Path, out: Path | None, lang: str | None, which: str, no_a
     from .report import time_limit as limit
 
     names = ["assessment", "due_diligence"] if which == "all" else [which.replace("-", "_")]
-    with limit(time_limit * len(names), f"the report of {directory}"):
+    done = []
+    with limit(time_limit * len(names), f"the report of {directory}"), \
+            _report_progress(names) as step:
+        step("analysis", "loading the data")
         analysis = analyse(directory)
         lang = lang or analysis.engagement.language
         j = judgement(analysis, lang)
         for name in names:
             rendered = render(analysis, out or directory / "reports", name, lang, judgement=j,
-                              archival=not no_archival, limit_seconds=None)
-            click.echo(f"{name.replace('_', '-').capitalize()} report: {rendered.path.resolve()} "
-                       f"({rendered.pages} pages)")
+                              archival=not no_archival, limit_seconds=None,
+                              progress=functools.partial(step, name))
+            done.append((name, rendered))
+    for name, rendered in done:  # after the bar, which writes on the same terminal
+        click.echo(f"{name.replace('_', '-').capitalize()} report: {rendered.path.resolve()} "
+                   f"({rendered.pages} pages)")
     if "assessment" in names:
         # the first assessment reported is the baseline every check-in compares with
         from .checkin import freeze
@@ -1028,11 +1080,14 @@ def format_checkin(c: dict[str, Any]) -> str:
         target = (f" target {f['target']['op']} {f['target']['display']}: "
                   + ("met" if f["met"] else "not yet" if f["met"] is False else "n/a")) \
             if f["target"] else ""
+        if f["met"] is False:
+            target += f" ({f['direction']})"
         lines.append(f"  {f['label']}: {f['before_display']} -> {f['after_display']} "
                      f"({f['direction']}){target}")
     n = c["action_counts"]
-    lines.append(f"Actions: {n['done']} done, {n['in progress']} in progress, {n['planned']} "
-                 f"planned, {n['blocked']} blocked, {n['dropped']} dropped; {n['late']} late")
+    lines.append(f"Actions: {n['done']} done ({n['done_late']} after their due date), "
+                 f"{n['in progress']} in progress, {n['planned']} planned, {n['blocked']} blocked, "
+                 f"{n['dropped']} dropped; {n['late']} late")
     for x in c["actions"]:
         if x["late"]:
             lines.append(f"  late {x['days_late']:>3} d  {x['id']:<28} due {x['due']}  "

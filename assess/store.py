@@ -469,12 +469,16 @@ def expand(paths: list[Path]) -> list[Path]:
 
 
 def import_files(engagement: Engagement, paths: list[Path], fmt: str | None = None,
-                 strict: bool = False, options: dict[str, Any] | None = None) -> list[FileOutcome]:
+                 strict: bool = False, options: dict[str, Any] | None = None,
+                 progress: Callable[[Path], None] | None = None) -> list[FileOutcome]:
     """Import several exports, each read, committed and reported on its own: one that cannot be
-    read is reported and the others go on. Folders stand for the files in them."""
+    read is reported and the others go on. Folders stand for the files in them. `progress` is
+    told each file before it is read."""
     outcomes = []
     tables: dict[str, pd.DataFrame] = {}
     for path in expand(paths):
+        if progress is not None:
+            progress(path)
         if not path.is_file():
             outcomes.append(FileOutcome(path, error=f"{path}: no such file"))
             continue

@@ -245,3 +245,53 @@ if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
         found = {k: digest(v) for k, v in documents(Path(d)).items()}
     DIGESTS.write_text(json.dumps(found, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"{len(found)} digests written to {DIGESTS}")
+
+
+def test_progress_only_on_a_terminal(tmp_path: Path, monkeypatch):
+    """Off a terminal (or with --json) the import prints its reports and nothing else; on one,
+    each file is named before it is read."""
+    from click.testing import CliRunner
+
+    from assess import cli
+
+    runner = CliRunner()
+    root = tmp_path / "e"
+    assert runner.invoke(cli.main, ["init", str(root), "--end", "2026-10-31"]).exit_code == 0
+    done = runner.invoke(cli.main, ["import", str(root), str(SAMPLE / "incidents"), "--json"])
+    assert done.exit_code == 0, done.output
+    assert len(json.loads(done.stdout)) == 4 and "Importing" not in done.output
+    files = [SAMPLE / "deploys" / p for p in sorted(p.name for p in (SAMPLE / "deploys").iterdir()
+                                                     if not p.name.startswith("."))]
+    with cli._import_progress(files, quiet=False) as on_file:
+        assert on_file is None  # pytest's stderr is not a terminal
+    monkeypatch.setattr(cli, "_on_terminal", lambda: True)
+    with cli._import_progress(files, quiet=True) as on_file:
+        assert on_file is None
+    seen = []
+    monkeypatch.setattr(cli.click, "progressbar", _FakeBar.factory(seen))
+    with cli._import_progress(files, quiet=False) as on_file:
+        for f in files:
+            on_file(f)
+    assert [label for _, label in seen if label and label != "done"] == [
+        f"{f.name} ({f.stat().st_size / 1e6:,.1f} MB)" for f in files]
+    assert sum(n for n, _ in seen) == sum(f.stat().st_size for f in files)
+
+
+class _FakeBar:
+    """click.progressbar's interface, recording (advance, label) pairs."""
+
+    def __init__(self, seen: list, **kw):
+        self.seen = seen
+
+    @classmethod
+    def factory(cls, seen: list):
+        return lambda **kw: cls(seen, **kw)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n: int, item=None) -> None:
+        self.seen.append((n, item))
