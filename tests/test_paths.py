@@ -84,3 +84,12 @@ def test_shipped_yaml_is_found_in_an_installed_wheel(tmp_path):
                          cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("ok ")
+    # the whole demo from the installed wheel alone: import, analysis, charts, PDFs (caches in a
+    # folder of this test's own, so nothing comes from an earlier run)
+    demo = subprocess.run([python, "-m", "assess", "demo", "--out", str(tmp_path / "demo")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600,
+                          env={**env, "ASSESS_CACHE_DIR": str(tmp_path / "cache")})
+    assert demo.returncode == 0, demo.stderr[-3000:]
+    pdfs = sorted(p.name for p in (tmp_path / "demo" / "reports").glob("*.pdf"))
+    assert any("assessment" in p for p in pdfs) and any("due-diligence" in p for p in pdfs), pdfs
+    assert not list(site.joinpath("assess").rglob("*.pdf"))  # nothing written into the install
