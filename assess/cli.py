@@ -812,7 +812,8 @@ def user_create(home: Path, email: str, name: str, password: str | None, passwor
 
     Example: assess user create camille@northbeam.io --name "Camille Laurent"
 
-    Example: printf '%s\\n' "$PASSWORD" | assess user create camille@northbeam.io --name "Camille Laurent" --password-stdin
+    Example: printf '%s\\n' "$PASSWORD" | assess user create camille@northbeam.io \\
+      --name "Camille Laurent" --password-stdin
     """
     from .web.auth import create_user
 

@@ -179,7 +179,8 @@ def test_link_statuses_are_true_and_a_submitted_respondent_sees_their_thanks(app
     from assess import questionnaires
 
     q = next(q for q in questionnaires.load("self_assessment").questions.values() if q.type == "scale")
-    assert staff.post_json("/r/answers.json", {"answers": [{"question": q.id, "value": 2}]}).status_code == 200
+    saved = staff.post_json("/r/answers.json", {"answers": [{"question": q.id, "value": 2}]})
+    assert saved.status_code == 200
     assert badge_of(text(alice, f"/e/{eid}/links"), "Élodie Roux") == "started"
     staff.post("/r/done")
     assert badge_of(text(alice, f"/e/{eid}/links"), "Élodie Roux") == "submitted"
@@ -272,3 +273,89 @@ def test_user_create_reads_the_password_from_stdin(tmp_path):
     r = CliRunner().invoke(main, ["user", "create", "eve@firm.io", "--name", "Eve", "--home", str(home),
                                   "--password-stdin"], input="")
     assert r.exit_code == 1 and "standard input is empty" in r.output
+
+
+# --- plan and risks ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sample(alice) -> int:
+    from .webutil import zip_folder
+
+    r = alice.post("/engagements/import", {"archive": (zip_folder(SAMPLE), "engagement.zip")},
+                   content_type="multipart/form-data")
+    assert r.status_code == 302
+    return int(r.headers["Location"].rsplit("/", 1)[-1])
+
+
+def post_inline(web: Web, url: str, data: dict):
+    data = {"csrf_token": web.token(), **data}
+    return web.c.post(url, data=data, headers={"Accept": "application/json"})
+
+
+def test_inline_plan_edits_answer_json_and_flag_the_due_date(app, alice, sample):
+    import datetime as dt
+
+    from assess.engagement import save_settings
+
+    root = root_of(app, sample)
+    start = dt.date.today()
+    save_settings(root, {"start_date": start.isoformat()})  # the plan starts today
+    inside = (start + dt.timedelta(days=3)).isoformat()
+    r = post_inline(alice, f"/e/{sample}/plan/actions/one-command-rollback",
+                    {"op": "edit", "owner": "Jonas Weber", "due": inside, "due_was": "x",
+                     "horizon": "0-7", "status_was": "planned", "note": "", "title": "", "title_was": ""})
+    assert r.status_code == 200 and r.get_json() == {"ok": True, "message": "Saved", "flags": []}
+    edit = yaml.safe_load((root / "overrides.yaml").read_text())["actions"]["edit"]["one-command-rollback"]
+    assert edit["owner"] == "Jonas Weber" and edit["due"] == inside
+    # day 40 is outside 0-7 days; a due date before today while not done is in the past
+    late = (start + dt.timedelta(days=39)).isoformat()
+    r = post_inline(alice, f"/e/{sample}/plan/actions/one-command-rollback",
+                    {"op": "edit", "due": late, "due_was": inside, "horizon": "0-7", "status_was": "planned"})
+    flags = r.get_json()["flags"]
+    assert any("outside its horizon, 0–7 days" in f for f in flags), flags
+    r = post_inline(alice, f"/e/{sample}/plan/actions/one-command-rollback",
+                    {"op": "edit", "due": "2020-01-06", "due_was": late, "horizon": "0-7",
+                     "status_was": "planned"})
+    assert any("is in the past" in f for f in r.get_json()["flags"])
+    page = text(alice, f"/e/{sample}/plan")
+    row = page.split('id="a-one-command-rollback"')[1].split("</tr>")[0]
+    assert "outside its horizon" in row and "overdue" in row and "data-inline" in row
+    # a status set inline; a refused one says why, as JSON
+    r = post_inline(alice, f"/e/{sample}/plan/actions/one-command-rollback",
+                    {"op": "status", "status": "blocked", "status_date": ""})
+    assert r.get_json()["ok"] is True
+    status = yaml.safe_load((root / "overrides.yaml").read_text())["actions"]["status"]
+    assert status["one-command-rollback"]["status"] == "blocked"
+    r = post_inline(alice, f"/e/{sample}/plan/actions/one-command-rollback",
+                    {"op": "status", "status": "finished"})
+    assert r.status_code == 400 and "not a status" in r.get_json()["message"]
+
+
+def test_plan_board_by_horizon_with_owners(alice, sample):
+    page = text(alice, f"/e/{sample}/plan?view=board")
+    cols = re.findall(r'<section class="board-col" aria-label="([^"]+)"', page)
+    assert cols == ["0–7 days", "7–30 days", "30–90 days"]
+    first = page.split('<section class="board-col"')[1]
+    assert "board-card" in first and " · " in first  # owner · role on each card
+
+
+def test_dropping_a_risk_whose_actions_carry_edits_asks_first(app, alice, sample):
+    root = root_of(app, sample)
+    from assess import analysis as an
+
+    plan = an.judgement(an.analyse(root))["plan"]
+    action = next(a for a in plan["actions"] if a.get("risks") and not a.get("pinned"))
+    rid = action["risks"][0]
+    alice.post(f"/e/{sample}/plan/actions/{action['id']}",
+               {"op": "edit", "owner": "Jonas Weber", "due": "", "due_was": "", "note": "agreed"})
+    r = alice.post(f"/e/{sample}/risks/{rid}", {"op": "drop"})
+    page = html.unescape(r.data.decode())
+    assert r.status_code == 200 and "What should happen to" in page and action["title"] in page
+    ranking = an.judgement(an.analyse(root))["risks"]
+    assert not next(x for x in ranking if x["id"] == rid).get("dropped")  # nothing yet
+    alice.post(f"/e/{sample}/risks/{rid}", {"op": "drop", "then": "keep"})
+    j = an.judgement(an.analyse(root))
+    assert next(x for x in j["risks"] if x["id"] == rid)["dropped"]
+    kept = next(a for a in j["plan"]["actions"] if a["id"] == action["id"])
+    assert kept["pinned"] and kept["owner_display"] == "Jonas Weber"

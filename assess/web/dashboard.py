@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 import plotly.io as pio
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from .. import plans, questionnaires, risks
@@ -205,9 +205,19 @@ def plan(eid: int):
     roles = [(rid, names.get(lang) or names["en"]) for rid, names in library.roles.items()]
     edits = dict((overrides.get("actions") or {}).get("edit") or {})
     edits.update({x["id"]: x for x in (overrides.get("actions") or {}).get("add") or []})
+    start = dt.date.fromisoformat(str(j["plan"]["start_date"]))
+    flags = {x["id"]: due_flags(x.get("due"), x.get("horizon"), x.get("status"), start,
+                                library.horizons, bool(x.get("overdue")))
+             for x in j["plan"]["actions"]}
+    board = [{"horizon": h, "label": library.horizons[h].get(lang) or library.horizons[h]["en"],
+              "actions": [x for x in j["plan"]["actions"] if x.get("horizon") == h]}
+             for h in library.horizons]
     return render_template(
         "plan.html",
         row=row,
+        flags=flags,
+        board=board,
+        view=request.args.get("view", "list"),
         plan=j["plan"],
         e=a.engagement,
         roles=roles,
@@ -221,14 +231,67 @@ def plan(eid: int):
     )
 
 
-def _edit(row, **kwargs) -> None:
+HORIZON_FIRST_DAY = {"0-7": 1, "7-30": 8, "30-90": 31}  # day 1 is the plan's start date
+
+
+def due_flags(due: Any, horizon: str | None, status: str | None, start: dt.date,
+              horizons: dict[str, Any], overdue: bool = False,
+              today: dt.date | None = None) -> list[str]:
+    """What is wrong with an action's due date, in words: outside its horizon (a weekend's slack
+    for the working-day rule), or in the past while the action is not done."""
+    if not due:
+        return []
+    try:
+        day = dt.date.fromisoformat(str(due)[:10])
+    except ValueError:
+        return [f"{due!r} is not a date"]
+    out = []
+    if horizon in horizons and horizon in HORIZON_FIRST_DAY:
+        first = start + dt.timedelta(days=HORIZON_FIRST_DAY[horizon] - 1)
+        last = start + dt.timedelta(days=int(horizons[horizon]["days"]) - 1)
+        label = horizons[horizon].get("en", horizon)
+        if day < first - dt.timedelta(days=2) or day > last + dt.timedelta(days=2):
+            out.append(f"due {day:%d %b %Y} is outside its horizon, {label} "
+                       f"({first:%d %b} to {last:%d %b %Y})")
+    if day < (today or dt.date.today()) and status != "done" and not overdue:
+        out.append(f"due {day:%d %b %Y} is in the past")
+    return out
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _edit(row, **kwargs) -> str | None:
+    """Write one decision to overrides.yaml; the error in words, None when saved."""
     root = ws().folder(row)
     catalog, library = plans.load_catalogs(root)
     try:
         plans.edit_overrides(root, catalog, library, **kwargs)
-        flash("Saved to overrides.yaml: the plan and the reports use it from now on.")
     except risks.CatalogError as exc:
-        flash(f"Not saved: {exc}", "error")
+        if not wants_json():
+            flash(f"Not saved: {exc}", "error")
+        return str(exc)
+    if not wants_json():
+        flash("Saved to overrides.yaml: the plan and the reports use it from now on.")
+    return None
+
+
+def _inline(row, error: str | None, aid: str = "", due: str = "", horizon: str = "",
+            status: str = ""):
+    """The answer to an inline edit: saved or why not, and the due date's flags."""
+    if error:
+        return jsonify(ok=False, message=f"Not saved: {error}"), 400
+    flags: list[str] = []
+    if due:
+        root = ws().folder(row)
+        _catalog, library = plans.load_catalogs(root)
+        from ..engagement import load_engagement
+
+        e = load_engagement(root)
+        start = e.start_date or plans.next_monday(dt.date.today())
+        flags = due_flags(due, horizon, status, start, library.horizons)
+    return jsonify(ok=True, message="Saved", flags=flags)
 
 
 @bp.post("/e/<int:eid>/plan/actions/<aid>")
@@ -251,20 +314,19 @@ def edit_action(eid: int, aid: str):
         try:
             date = dt.date.fromisoformat(day) if day else (dt.date.today() if word == "done" else None)
         except ValueError:
-            flash(f"Not saved: {day!r} is not a date (expected YYYY-MM-DD).", "error")
-            return redirect(url_for("dashboard.plan", eid=eid) + f"#a-{aid}")
+            return _answer(eid, aid, f"{day!r} is not a date (expected YYYY-MM-DD).")
         if word not in plans.STATUSES:
-            flash(f"Not saved: {word!r} is not a status ({', '.join(plans.STATUSES)}).", "error")
-        else:
-            _edit(row, action=aid, status=(word, date))
+            return _answer(eid, aid, f"{word!r} is not a status ({', '.join(plans.STATUSES)}).")
+        error = _edit(row, action=aid, status=(word, date))
+        if wants_json():
+            return _inline(row, error, aid, form.get("due_was", ""), form.get("horizon", ""), word)
     else:
         due = (form.get("due") or "").strip()
         if due:
             try:
                 dt.date.fromisoformat(due)
             except ValueError:
-                flash(f"Not saved: {due!r} is not a date (expected YYYY-MM-DD).", "error")
-                return redirect(url_for("dashboard.plan", eid=eid) + f"#a-{aid}")
+                return _answer(eid, aid, f"{due!r} is not a date (expected YYYY-MM-DD).")
         # only what the consultant changed: an untouched date or title stays computed
         edit = {
             "owner": (form.get("owner") or "").strip()[:200],
@@ -275,7 +337,17 @@ def edit_action(eid: int, aid: str):
         title = (form.get("title") or "").strip()[:300]
         if title and title != form.get("title_was", "").strip():
             edit["title"] = title
-        _edit(row, action=aid, edit=edit)
+        error = _edit(row, action=aid, edit=edit)
+        if wants_json():
+            return _inline(row, error, aid, due, form.get("horizon", ""), form.get("status_was", ""))
+    return redirect(url_for("dashboard.plan", eid=eid) + f"#a-{aid}")
+
+
+def _answer(eid: int, aid: str, message: str):
+    """A refused edit: JSON for the inline save, else a flash on the plan page."""
+    if wants_json():
+        return jsonify(ok=False, message=f"Not saved: {message}"), 400
+    flash(f"Not saved: {message}", "error")
     return redirect(url_for("dashboard.plan", eid=eid) + f"#a-{aid}")
 
 
@@ -293,7 +365,9 @@ def pin_action(eid: int):
 def owners(eid: int):
     row = engagement_or_404(eid)
     role = request.form.get("role", "")
-    _edit(row, owner=(role, (request.form.get("person") or "").strip()[:200] or None))
+    error = _edit(row, owner=(role, (request.form.get("person") or "").strip()[:200] or None))
+    if wants_json():
+        return _inline(row, error)
     return redirect(url_for("dashboard.plan", eid=eid) + "#owners")
 
 
@@ -305,9 +379,30 @@ def edit_risk(eid: int, rid: str):
     if op == "edit":  # the finding (and title) in the consultant's words
         _edit(row, risk=rid, risk_edit={k: request.form.get(k, "").strip()[:2000]
                                         for k in ("title", "finding") if k in request.form})
+    elif op == "drop":
+        then = request.form.get("then", "")
+        carried = edited_actions(row, rid)
+        if carried and then not in ("keep", "drop"):
+            a, j = _analysed(row)
+            risk = next((r for r in j["risks"] if r["id"] == rid), {"id": rid, "title": rid})
+            return render_template("risk_drop.html", row=row, risk=risk, actions=carried)
+        for aid in carried:  # the consultant's answer for the actions that carry their edits
+            _edit(row, action=aid, pin=then == "keep", drop=then == "drop")
+        _edit(row, risk=rid, risk_drop=True)
     else:
-        _edit(row, risk=rid, risk_drop=op == "drop")
+        _edit(row, risk=rid, risk_drop=False)
     return redirect(url_for("dashboard.risk_list", eid=eid) + f"#r-{rid}")
+
+
+def edited_actions(row, rid: str) -> dict[str, str]:
+    """The plan's actions for a risk that carry the consultant's edits (owner, due date, note,
+    title or a status): id -> title."""
+    _a, j = _analysed(row)
+    overrides = plans.read_overrides_data(ws().folder(row))
+    acts = overrides.get("actions") or {}
+    touched = set(acts.get("edit") or {}) | set(acts.get("status") or {})
+    return {x["id"]: x["title"] for x in j["plan"]["actions"]
+            if rid in (x.get("risks") or []) and x["id"] in touched and not x.get("pinned")}
 
 
 @bp.post("/e/<int:eid>/risks")

@@ -27,11 +27,11 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
 from wtforms import (
     DateField,
-    SelectMultipleField,
     DecimalField,
     IntegerField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -109,6 +109,10 @@ class EngagementForm(FlaskForm):
                        validators=[DataRequired(), NumberRange(min=50, max=100)])
 
 
+SEVERITY_KEYS = ("SEV1", "SEV2", "SEV3", "SEV4")
+MINUTES = [Optional(), NumberRange(min=0, max=43200)]  # a mitigation target: up to 30 days
+
+
 class SettingsForm(EngagementForm):
     window_days = IntegerField("Window length (days)", default=90, validators=[NumberRange(min=1, max=3660)])
     start_date = DateField("First day of the reset plan", validators=[Optional()])
@@ -122,10 +126,10 @@ class SettingsForm(EngagementForm):
     consultant_logo = FileField("Your own logo (SVG, PNG or JPG, up to 1 MB)",
                                 validators=[FileAllowed(["svg", "png", "jpg", "jpeg"],
                                                         "SVG, PNG or JPG only.")])
-    target_sev1 = DecimalField("SEV1 (minutes)", places=None, validators=[Optional(), NumberRange(min=0, max=43200)])
-    target_sev2 = DecimalField("SEV2 (minutes)", places=None, validators=[Optional(), NumberRange(min=0, max=43200)])
-    target_sev3 = DecimalField("SEV3 (minutes)", places=None, validators=[Optional(), NumberRange(min=0, max=43200)])
-    target_sev4 = DecimalField("SEV4 (minutes)", places=None, validators=[Optional(), NumberRange(min=0, max=43200)])
+    target_sev1 = DecimalField("SEV1 (minutes)", places=None, validators=MINUTES)
+    target_sev2 = DecimalField("SEV2 (minutes)", places=None, validators=MINUTES)
+    target_sev3 = DecimalField("SEV3 (minutes)", places=None, validators=MINUTES)
+    target_sev4 = DecimalField("SEV4 (minutes)", places=None, validators=MINUTES)
     hours_start = StringField("Business hours start", validators=[Optional(), Regexp(
         r"^([01]\d|2[0-3]):[0-5]\d$", message="A time as HH:MM, e.g. 09:00.")])
     hours_end = StringField("Business hours end", validators=[Optional(), Regexp(
@@ -301,8 +305,7 @@ def _settings_form(row: EngagementRow) -> SettingsForm:
         timezone=e.timezone, window_end=e.window_end, window_days=e.window_days, language=e.language,
         sla=round(e.sla_target * 100, 4), start_date=e.start_date, primary_color=e.branding.primary_color,
         accent_color=e.branding.accent_color, team_size=e.team.size, people=people_lines(e.team),
-        target_sev1=_whole(e.mitigation_targets.get("SEV1")), target_sev2=_whole(e.mitigation_targets.get("SEV2")),
-        target_sev3=_whole(e.mitigation_targets.get("SEV3")), target_sev4=_whole(e.mitigation_targets.get("SEV4")),
+        **{f"target_{sev.lower()}": _whole(e.mitigation_targets.get(sev)) for sev in SEVERITY_KEYS},
         hours_start=f"{e.business_hours.start:%H:%M}", hours_end=f"{e.business_hours.end:%H:%M}",
         hours_days=[DAYS[d][0] for d in e.business_hours.days])
     form.timezone.choices = timezones()
@@ -356,7 +359,7 @@ def settings(eid: int):
         except EngagementError as exc:
             form.people.errors = [str(exc)]
             return render_template("settings.html", row=row, form=form, **_logos(root)), 400
-        for sev in ("SEV1", "SEV2", "SEV3", "SEV4"):
+        for sev in SEVERITY_KEYS:
             value = getattr(form, f"target_{sev.lower()}").data
             updates[f"mitigation_targets.{sev}"] = float(value) if value is not None else None
         updates["business_hours.start"] = form.hours_start.data or None

@@ -258,6 +258,66 @@ function pollReports() {
   }, 1000);
 }
 
+// ---- inline saves (the plan): a form with data-inline is sent in the background, the row stays
+// where it is and says "Saved" or why not; a button outside INLINE_OPS (drop, unpin) still posts.
+const INLINE_OPS = ["edit", "status", ""];
+async function sendInline(form, submitter) {
+  const state = form.querySelector("[data-inline-state]");
+  const data = new FormData(form);
+  if (submitter && submitter.name) data.set(submitter.name, submitter.value);
+  if (state) { state.textContent = "Saving…"; state.classList.remove("error"); }
+  const post = () => fetch(form.action, { method: "POST", body: data, credentials: "same-origin",
+    headers: { Accept: "application/json", "X-CSRFToken": csrfToken() } });
+  try {
+    let resp = await post();
+    if (resp.status === 400) {
+      const body = await resp.clone().json().catch(() => ({}));
+      if (body.error === "csrf") {
+        const t = await fetch("/csrf-token", { credentials: "same-origin" });
+        if (t.ok) { setCsrf((await t.json()).token); data.set("csrf_token", csrfToken()); resp = await post(); }
+      }
+    }
+    const body = await resp.json().catch(() => ({ ok: false, message: "Not saved: the server answered " + resp.status }));
+    if (state) { state.textContent = body.ok ? "Saved" : body.message; state.classList.toggle("error", !body.ok); }
+    if (!body.ok) return;
+    const row = form.closest("tr");
+    if (!row) return;
+    const flags = row.querySelector("[data-due-flags]");
+    if (flags) flags.textContent = (body.flags || []).map((f) => "⚠ " + f).join("; ");
+    row.classList.toggle("flagged", !!(body.flags || []).length);
+    const due = form.querySelector('input[name="due"]');
+    if (due) {
+      row.querySelectorAll('input[name="due_was"]').forEach((i) => { i.value = due.value; });
+      const cell = row.querySelector("[data-due]"); if (cell) cell.textContent = due.value;
+    }
+    const owner = form.querySelector('input[name="owner"]');
+    if (owner) { const cell = row.querySelector("[data-owner]"); if (cell) cell.textContent = owner.value || owner.placeholder; }
+    const title = form.querySelector('input[name="title"]');
+    if (title) row.querySelectorAll('input[name="title_was"]').forEach((i) => { i.value = title.value; });
+    const status = form.querySelector('select[name="status"]');
+    if (status) {
+      const cell = row.querySelector("[data-status]"); if (cell) cell.textContent = status.value;
+      row.querySelectorAll('input[name="status_was"]').forEach((i) => { i.value = status.value; });
+      row.className = row.className.replace(/status-[a-z-]+/, "status-" + status.value.replace(" ", "-"));
+    }
+  } catch (e) {
+    if (state) { state.textContent = "Not saved: the server cannot be reached. Try again."; state.classList.add("error"); }
+  }
+}
+function inlineForms() {
+  document.addEventListener("submit", (ev) => {
+    const form = ev.target.closest("form[data-inline]");
+    if (!form || ev.defaultPrevented) return;
+    const sub = ev.submitter;
+    if (sub && sub.name === "op" && INLINE_OPS.indexOf(sub.value) < 0) return;  // drop, unpin: a page
+    ev.preventDefault();
+    sendInline(form, sub);
+  });
+  document.querySelectorAll("form[data-autosubmit] select").forEach((sel) => {
+    sel.addEventListener("change", () => sendInline(sel.form, null));
+  });
+}
+
 // ---- confirmations: a form with data-confirm asks before it is sent ---------------------------
 function confirmForms() {
   document.addEventListener("submit", (ev) => {
@@ -298,6 +358,7 @@ function copyButtons() {
 
 document.addEventListener("DOMContentLoaded", () => {
   confirmForms();
+  inlineForms();
   columnSamples();
   copyButtons();
   document.querySelectorAll("form[data-autosave]").forEach((f) => new Autosave(f).start());
