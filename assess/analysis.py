@@ -75,6 +75,7 @@ def judgement(a: Analysis, lang: str | None = None, today: dt.date | None = None
     """The ranked risks and the plan, with the consultant's overrides applied; `today` is the
     report date (the plan's overdue marks, and its start when the engagement names none)."""
     lang = lang or a.engagement.language
+    today = today or a.engagement.report_date
     catalog, library = plans.load_catalogs(a.engagement.root)
     overrides = plans.load_overrides(a.engagement.root, catalog, library)
     ranking = plans.apply_risk_overrides(risks.rank(catalog, evidence(a), lang), overrides, lang)

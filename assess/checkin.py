@@ -140,23 +140,34 @@ def _figure(key: str, before: Any, after: Any, lang: str, days: tuple[int, int],
 
 def _actions(baseline: dict[str, Any], status: dict[str, dict[str, Any]],
              current: dict[str, dict[str, Any]], as_of: dt.date) -> list[dict[str, Any]]:
-    """The frozen plan's actions with their status now: the consultant's (overrides.yaml),
-    else what the current plan knows (a postmortem item marked done), else planned."""
+    """The frozen plan's actions with their status on the check-in date: the consultant's
+    (overrides.yaml, those dated after the check-in left out), else what the current plan knows
+    (a postmortem item marked done before the plan: said so), else planned."""
     out = []
     for x in baseline["plan"]["actions"]:
         now = current.get(x["id"], {})
-        st = status.get(x["id"]) or ({"status": now.get("status"), "date": now.get("done_date"),
-                                      "note": None} if now.get("status") else {})
+        st = status.get(x["id"]) or {}
+        if isinstance(st.get("date"), dt.date) and st["date"] > as_of:
+            st = {}
+        source = "overrides" if st else None
+        if not st and now.get("status") and now.get("status_source") == "postmortem":
+            st, source = {"status": now["status"], "date": now.get("done_date"), "note": None}, \
+                "postmortem"
         state = st.get("status") or "planned"
         due = dt.date.fromisoformat(str(x["due"])) if x.get("due") else None
+        done_on = dt.date.fromisoformat(str(st["date"])) if st.get("date") and state == "done" \
+            else None
         late = bool(due and due < as_of and state in OPEN)
-        # the title in the check-in's language when the plan still has the action
-        out.append({"id": x["id"], "title": now.get("title") or x["title"],
+        done_late = bool(due and done_on and done_on > due)
+        out.append({"id": x["id"],
+                    # the title in the check-in's language when the plan still has the action
+                    "title": now.get("title") or x["title"],
                     "owner": x.get("owner_display"),
                     "due": due.isoformat() if due else None, "status": state,
-                    "date": str(st["date"]) if st.get("date") else None,
-                    "note": st.get("note"), "late": late,
-                    "days_late": (as_of - due).days if late and due else 0})
+                    "date": str(st["date"]) if st.get("date") else None, "source": source,
+                    "note": st.get("note"), "late": late, "done_late": done_late,
+                    "days_late": (as_of - due).days if late and due else
+                    (done_on - due).days if done_late and due and done_on else 0})
     return out
 
 
@@ -207,7 +218,12 @@ def checkin(root: str | Path | Engagement, as_of: dt.date, lang: str | None = No
                            "(`assess report`) or freeze it with `assess baseline` first")
     start = dt.date.fromisoformat(str(baseline["plan"]["start_date"]))
     now = analysis.analyse(window_engagement(e, start, as_of))
-    judgement = analysis.judgement(now, lang)
+    judgement = analysis.judgement(now, lang, today=as_of)
+    # risks compare like with like: scored on a window as long as the baseline's, ending on the
+    # check-in date (the weeks since the plan and the weeks before it), not on 30 days against 90
+    days = int(baseline["window"]["days"])
+    trailing = analysis.analyse(dataclasses.replace(e, window_end=as_of, window_days=days))
+    trailing_risks = analysis.judgement(trailing, lang, today=as_of)["risks"]
     before_m, after_m = baseline["metrics"], now.metrics
     covers = coverage(now, start, as_of)
     # exports that stop before the check-in cannot show progress: no figure is read from them
@@ -215,7 +231,12 @@ def checkin(root: str | Path | Engagement, as_of: dt.date, lang: str | None = No
     catalog_, library = plans.load_catalogs(e.root)
     status = plans.load_overrides(e.root, catalog_, library).action_status
 
-    checks: dict[str, dict[str, Any]] = {}
+    checks: dict[str, dict[str, Any]] = {
+        # the SLA is every check-in's first target, whatever the plan says
+        "availability.availability": {"target": {"op": "above", "target": e.sla_target - 1e-9},
+                                      "actions": []},
+        "availability.budget_consumed": {"target": {"op": "below", "target": 1.0}, "actions": []},
+    }
     for x in baseline["plan"]["actions"]:
         v = x.get("verify") or {}
         if v.get("metric") and v.get("target") is not None:
@@ -243,6 +264,7 @@ def checkin(root: str | Path | Engagement, as_of: dt.date, lang: str | None = No
     actions = _actions(baseline, status, current, as_of)
     counts = {s: sum(1 for x in actions if x["status"] == s)
               for s in ("done", "in progress", "planned", "blocked", "dropped")}
+    counts["done_late"] = sum(1 for x in actions if x["done_late"])
     return {
         "as_of": as_of.isoformat(),
         "language": lang,
@@ -259,6 +281,7 @@ def checkin(root: str | Path | Engagement, as_of: dt.date, lang: str | None = No
         "actions": actions,
         "action_counts": {**counts, "late": sum(1 for x in actions if x["late"]),
                           "total": len(actions)},
-        "risks": _risks(baseline["risks"], judgement["risks"]) if covers["covered"] else [],
+        "risks": _risks(baseline["risks"], trailing_risks) if covers["covered"] else [],
+        "risk_window": {"days": days, "last_day": as_of.isoformat()},
         "metrics": after_m,
     }

@@ -77,7 +77,8 @@ def red_flags(metrics: dict[str, Any], scores: dict[str, Any], incidents: pd.Dat
         if flag.get("incidents") and incidents is not None:
             for row in _matching(incidents, flag["incidents"]["match"]).head(5).itertuples():
                 evidence.append(TEXT["incident"][lang].format(
-                    key=row.key, severity=row.severity if isinstance(row.severity, str) else "?",
+                    key=row.external_id if isinstance(row.external_id, str) else row.key,
+                    severity=row.severity if isinstance(row.severity, str) else "?",
                     title=row.title))
         if evidence:
             raised.append({"id": flag["id"], "title": flag["title"][lang], "evidence": evidence})
@@ -156,9 +157,12 @@ def commitment(plan: dict[str, Any]) -> dict[str, Any]:
         by_owner[owner] = by_owner.get(owner, 0.0) + float(x.get("days") or 0)
     days = sum(by_owner.values())
     start = dt.date.fromisoformat(str(plan["start_date"]))
+    # the check-ins fall on the plan's own horizon dates (weekends moved to the Friday before)
+    dues = {h["horizon"]: h.get("due") for h in plan.get("roadmap", []) if isinstance(h, dict)}
+    day30 = dues.get("7-30") or (start + dt.timedelta(days=29)).isoformat()
+    day90 = dues.get("30-90") or (start + dt.timedelta(days=89)).isoformat()
     return {"person_days": round(days, 1), "person_weeks": round(days / 5.0, 1),
             "owners": sorted(((o, round(d, 1)) for o, d in by_owner.items()),
                              key=lambda od: (-od[1], od[0])),
             "open_actions": len(open_actions), "decisions": len(plan.get("decisions") or []),
-            "day30": (start + dt.timedelta(days=29)).isoformat(),
-            "day90": (start + dt.timedelta(days=89)).isoformat()}
+            "day30": str(day30), "day90": str(day90)}

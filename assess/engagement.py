@@ -88,6 +88,9 @@ class Engagement:
     revenue_critical_journeys: tuple[str, ...]
     branding: Branding
     start_date: dt.date | None  # None: the plan starts the Monday after the report date
+    # the date the assessment is reported as of (default: the day it is rendered): the plan's
+    # overdue marks and the statuses it knows stop there
+    report_date: dt.date | None = None
     language: str = "en"
     partial_outage_weight: float = 0.5
     change_window_minutes: float = 120.0
@@ -372,6 +375,7 @@ def parse_engagement(data: Any, root: Path, source: Path | None = None) -> Engag
         revenue_critical_journeys=tuple(journeys),
         branding=_parse_branding(r, root, client),
         start_date=r.date("start_date", None) if data.get("start_date") is not None else None,
+        report_date=r.date("report_date", None) if data.get("report_date") is not None else None,
         language=language,
         partial_outage_weight=r.number("sla.partial_outage_weight", 0.5, lo=0, hi=1),
         change_window_minutes=r.number("change_window_minutes", 120, lo=1, hi=7 * 24 * 60),

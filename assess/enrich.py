@@ -298,9 +298,16 @@ def enrich(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame
 
     df["class"] = pd.Series(pd.NA, index=df.index, dtype="string")
     df["recurring"] = False
-    inside = df.index[df["in_window"]]
-    if len(inside):
-        df.loc[inside, "class"] = incident_classes(df.loc[inside])
-        df.loc[inside, "recurring"] = recurring_flags(df.loc[inside], s.recurrence_days)
+    # an incident recurs when its class was seen within the recurrence window before it, even
+    # if that earlier incident fell before the assessment window: look back that far
+    lookback = s.start - pd.Timedelta(days=s.recurrence_days)
+    seen = df.index[df["in_window"] | ((df["start"] >= lookback) & (df["start"] < s.start))
+                    .fillna(False)]
+    if len(seen) and df["in_window"].any():
+        df.loc[seen, "class"] = incident_classes(df.loc[seen])
+        df.loc[seen, "recurring"] = recurring_flags(df.loc[seen], s.recurrence_days)
+    # only the window's incidents carry a class and a recurrence flag onwards
+    df.loc[~df["in_window"], "class"] = pd.NA
+    df.loc[~df["in_window"], "recurring"] = False
     df["recurring"] = df["recurring"].astype(bool)
     return df

@@ -49,9 +49,11 @@ def _basis(m: dict[str, Any], path: str, block: dict[str, Any] | None,
         if block["out_of_order"]:
             text += _say("basis_out_of_order", lang, n=block["out_of_order"])
         if path.endswith("mttd_minutes.median"):
+            by = (m["headline"] if path.startswith("headline.") else m).get(
+                "mttd_by_detection_source", {})
             split = [_say("by_source", lang, source=_say("source_" + k, lang),
                           value=fmt_value(v["median"], "minutes", lang), n=v["n"])
-                     for k, v in sorted(m.get("mttd_by_detection_source", {}).items()) if v["n"]]
+                     for k, v in sorted(by.items()) if v["n"]]
             if len(split) > 1:
                 text += _say("basis_by_source", lang, split=", ".join(split))
         if path.startswith("change_failure_rate.recovery"):
@@ -77,7 +79,9 @@ def _basis(m: dict[str, Any], path: str, block: dict[str, Any] | None,
     if path.startswith("recurrence."):
         r = m["recurrence"]
         n = r["major_n"] if "major" in path else r["n"]
-        return _say("basis_recurrence", lang, n=n, days=r["window_days"]), n, n
+        return (_say("basis_recurrence", lang, n=n, days=r["window_days"],
+                     c=fmt_value(r.get("major_root_cause_share" if "major" in path
+                                       else "root_cause_share"), "pct", lang)), n, n)
     if path == "incident_count":
         dq = m["data_quality"]
         return (_say("basis_window", lang, n=dq["in_window"], before=dq["before_window"],
@@ -136,6 +140,8 @@ def figures(m: dict[str, Any], lang: str = "en") -> list[dict[str, Any]]:
             g = block["grade"]
         elif path.startswith("availability."):
             g = m["availability"]["grade"]
+        elif path.startswith("recurrence."):
+            g = m["recurrence"]["major_grade" if "major" in path else "grade"]
         else:
             g = grade(n, (n / of) if of else None) if value is not None else None
         interval = None

@@ -161,8 +161,9 @@ def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
     """Recurring incidents (the enriched `recurring` flag) and their families."""
     if df.empty:
         return {"rate": None, "recurring": 0, "n": 0, "window_days": days, "classes": [],
-                "major_rate": None, "major_recurring": 0, "major_n": 0}
-    df = df[["key", "class", "service", "severity", "major", "recurring"]]
+                "major_rate": None, "major_recurring": 0, "major_n": 0, "root_cause_share": None,
+                "major_root_cause_share": None, "grade": None, "major_grade": None}
+    df = df[["key", "class", "service", "severity", "major", "recurring", "root_cause"]]
     df = df.assign(weight=df["severity"].map(SEVERITY_WEIGHT).fillna(1).astype(int))
     hit = df.groupby("class")["recurring"].transform("any")
     families = df[hit]
@@ -181,10 +182,16 @@ def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
     n, recurring = len(df), int(df["recurring"].sum())
     major = df[df["major"]]
     major_recurring = int(major["recurring"].sum())
+    # a class is surest when a root cause names it; a family of similar alert titles is a guess:
+    # the grade's coverage is the share of incidents whose root cause was recorded
+    cause = df["root_cause"].astype("string").str.strip().fillna("").ne("")
     return {"rate": share(recurring, n), "recurring": recurring, "n": n, "window_days": days,
             "classes": classes, "major_rate": share(major_recurring, len(major)),
             "major_recurring": major_recurring, "major_n": int(len(major)),
-            "grade": grade(n, 1.0)}
+            "root_cause_share": share(int(cause.sum()), n),
+            "major_root_cause_share": share(int(cause[df["major"]].sum()), len(major)),
+            "grade": grade(n, share(int(cause.sum()), n)),
+            "major_grade": grade(len(major), share(int(cause[df["major"]].sum()), len(major)))}
 
 
 # --- availability ------------------------------------------------------------------------------
@@ -546,6 +553,8 @@ def postmortem_discipline(df: pd.DataFrame, actions: pd.DataFrame, s: Settings) 
         "postmortem_rate": round(float(has_pm.mean()), 4) if n else None,
         "within_48h": int(within.sum()),
         "within_48h_rate": round(int(within.sum()) / int(has_pm.sum()), 4) if has_pm.sum() else None,
+        # against every SEV1/SEV2, not only those that had one: a missing postmortem is late too
+        "within_48h_major_rate": round(int(within.sum()) / n, 4) if n else None,
         "median_delay_hours": (round(float((delay.dropna().dt.total_seconds() / 3600).median()), 1)
                                if delay.notna().any() else None),
         "missing": major.loc[~has_pm, "key"].astype(str).tolist(),
@@ -684,6 +693,8 @@ def compute_from_table(table: pd.DataFrame, deploys: pd.DataFrame, actions: pd.D
             "set": "SEV1-SEV2",
             "count": int(len(major)),
             **_duration_block(major),
+            "mttd_by_detection_source": {str(k): stats(g, len(g)) for k, g in major["ttd"].groupby(
+                major["detection_source"].fillna("unknown"))},
             "customer_reported_share": impact["major_customer_reported_share"],
             "recurrence_rate": rec["major_rate"],
         },

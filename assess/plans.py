@@ -352,7 +352,8 @@ def build(ranking: list[dict[str, Any]], catalog: risks.Catalog, library: Librar
     titles = {r["id"]: r["title"] for r in ranking}
     ranks = {r["id"]: r["rank"] for r in ranking}
     for action in actions + diagnostic:
-        _finish(action, o, library, catalog, metrics_doc, lang, links.get(action["id"], []), titles)
+        _finish(action, o, library, catalog, metrics_doc, lang, links.get(action["id"], []), titles,
+                today)
 
     position = {aid: i for i, aid in enumerate(library.actions)}
 
@@ -410,7 +411,7 @@ def build(ranking: list[dict[str, Any]], catalog: risks.Catalog, library: Librar
 
 def _finish(action: dict[str, Any], o: Overrides, library: Library, catalog: risks.Catalog,
             metrics_doc: dict[str, Any], lang: str, links: list[dict[str, Any]],
-            titles: dict[str, str]) -> None:
+            titles: dict[str, str], today: dt.date | None = None) -> None:
     """Edits, owner, status, effort and check of one action (dates come from the levelling)."""
     edit = o.action_edit.get(action["id"], {})
     for key in ("title", "why", "note"):
@@ -450,6 +451,10 @@ def _finish(action: dict[str, Any], o: Overrides, library: Library, catalog: ris
     action["postmortem"] = [{**g, "due": g["due"].isoformat() if isinstance(g["due"], dt.date) else g["due"]}
                             for g in links]
     recorded = o.action_status.get(action["id"])
+    if recorded and today and isinstance(recorded.get("date"), dt.date) and recorded["date"] > today:
+        # a status reached after the report's date is not known to that report: a report dated
+        # X shows the plan as it stood on X, whenever it is rendered again
+        recorded = None
     if recorded:
         action["status"], action["done_date"] = recorded["status"], recorded["date"]
         action["status_note"] = recorded.get("note")

@@ -226,6 +226,8 @@ def verdict(m: dict[str, Any], client: str, top: list[dict[str, Any]], lang: str
     parts = [t("verdict_level", client=client, level=t(level))]
     if below:
         parts.append(t("verdict_sla_missed", avail=fmt_pct(avail["availability"], 2, lang),
+                       full=fmt_pct(avail.get("full_outage_availability"), 2, lang)
+                       if avail.get("full_outage_availability") is not None else "n/a",
                        sla=fmt_pct(avail["sla_target"], 1, lang), below=below,
                        months=len(m["availability_by_month"]),
                        budget=f"{fmt_number(avail['budget_consumed'], 1, lang)}\u00d7"))

@@ -414,11 +414,15 @@ def test_status_overdue_and_the_default_start():
 
 
 def without_statuses(folder):
-    """The sample's overrides without the statuses of its day-30 review: a plan just made."""
+    """The sample's overrides without the statuses of its day-30 review, and reported today (not
+    on its 6 November delivery date, which would hide statuses reached later): a plan just made."""
     path = folder / "overrides.yaml"
     data = yaml.safe_load(path.read_text())
     data["actions"].pop("status", None)
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    settings = folder / "engagement.yaml"
+    settings.write_text("\n".join(line for line in settings.read_text().splitlines()
+                                  if not line.startswith("report_date:")) + "\n")
 
 
 def test_status_is_edited_in_overrides_and_validated(sample_copy):
@@ -432,7 +436,10 @@ def test_status_is_edited_in_overrides_and_validated(sample_copy):
     assert data["actions"]["status"] == {"saturation-alerts": {"status": "done", "date": "2026-11-12"},
                                          "one-command-rollback": "in progress"}
     assert data["actions"]["add"][0]["id"] == "pgbouncer"  # the rest of the file is kept
-    by = _by_id(_plan(sample_copy)["plan"])
+    # a plan reported before the status was reached does not know it yet
+    early = _by_id(_plan(sample_copy, today=dt.date(2026, 11, 10))["plan"])
+    assert early["saturation-alerts"]["status"] == "planned"
+    by = _by_id(_plan(sample_copy, today=dt.date(2026, 11, 30))["plan"])
     assert (by["saturation-alerts"]["status"], by["saturation-alerts"]["done_date"]) == ("done", "2026-11-12")
     assert by["one-command-rollback"]["status"] == "in progress"
     plans.edit_overrides(sample_copy, catalog, library, action="one-command-rollback",
