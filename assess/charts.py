@@ -21,7 +21,7 @@ FONT = "Inter, DejaVu Sans, sans-serif"
 TEXT = {
     "en": {"per_week": "Incidents per week, by severity", "availability": "Availability",
            "availability_title": "Availability per month vs SLA", "consumed": "Budget consumed",
-           "budget_title": "Error budget consumed per month (times the budget)",
+           "budget_title": "Error budget used per month (× budget)",
            "all": "All severities", "minutes": "minutes",
            "resolve_title": "Median time to resolve per month, from detection",
            "detection_title": "Detection source", "alert": "alert", "customer": "customer",
@@ -29,7 +29,7 @@ TEXT = {
     "fr": {"per_week": "Incidents par semaine, par sévérité", "availability": "Disponibilité",
            "availability_title": "Disponibilité mensuelle face au SLA",
            "consumed": "Budget consommé",
-           "budget_title": "Budget d'erreur consommé par mois (en fois le budget)",
+           "budget_title": "Budget d'erreur consommé par mois (× budget)",
            "all": "Toutes sévérités", "minutes": "minutes",
            "resolve_title": "Temps médian de résolution par mois, depuis la détection",
            "detection_title": "Source de détection", "alert": "alerte", "customer": "client",
