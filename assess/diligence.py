@@ -156,12 +156,14 @@ def commitment(plan: dict[str, Any]) -> dict[str, Any]:
         owner = x.get("owner_display") or "?"
         by_owner[owner] = by_owner.get(owner, 0.0) + float(x.get("days") or 0)
     days = sum(by_owner.values())
+    waiting = sum(float(x.get("days") or 0) for x in open_actions if x.get("fits") is False)
     start = dt.date.fromisoformat(str(plan["start_date"]))
     # the check-ins fall on the plan's own horizon dates (weekends moved to the Friday before)
     dues = {h["horizon"]: h.get("due") for h in plan.get("roadmap", []) if isinstance(h, dict)}
     day30 = dues.get("7-30") or (start + dt.timedelta(days=29)).isoformat()
     day90 = dues.get("30-90") or (start + dt.timedelta(days=89)).isoformat()
     return {"person_days": round(days, 1), "person_weeks": round(days / 5.0, 1),
+            "person_days_waiting": round(waiting, 1), "person_days_fit": round(days - waiting, 1),
             "owners": sorted(((o, round(d, 1)) for o, d in by_owner.items()),
                              key=lambda od: (-od[1], od[0])),
             "open_actions": len(open_actions), "decisions": len(plan.get("decisions") or []),

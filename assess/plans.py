@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import risks
-from .formatting import fmt_value
+from .formatting import fmt_date, fmt_value
 from .overrides import (  # noqa: F401  (re-exported: the CLI, the web app and analysis use them)
     ACTION_EDIT_KEYS,
     OVERRIDES,
@@ -71,9 +71,9 @@ WORDS = {
                         "over {t}, feature work yields to stabilisation until it recovers."),
            "rule_none": ("The error budget consumed is not measurable: the rule (feature work yields to "
                          "stabilisation while it is above {t}) cannot be checked."),
-           "overflow": ("{owner} has {free} of the {needs} person-days it needs by {by}: decide whether to "
-                        "give {owner} more reliability time, hand it to someone else, or move it to a "
-                        "later horizon."),
+           "overflow": ("“{title}”: {owner} has {free} of the {needs} person-days it needs by {by}: "
+                        "decide whether to give {owner} more reliability time, hand it to someone else, "
+                        "or move it to a later horizon."),
            "unstaffed": ("No one is named for the role {role}: name someone (owners in overrides.yaml or "
                          "team.people in engagement.yaml) so its {n} action(s) can be planned on capacity."),
            "overdue": ("{n} action(s) still open past their due date ({ids}): mark them done or give them "
@@ -88,7 +88,8 @@ WORDS = {
                         "plan. S'il dépasse {t}, la stabilisation passera avant les fonctionnalités."),
            "rule_none": ("Le budget d'erreur consommé n'est pas mesurable : la règle (stabilisation avant "
                          "fonctionnalités au-dessus de {t}) ne peut pas être vérifiée."),
-           "overflow": ("{owner} dispose de {free} des {needs} jours-personne nécessaires d'ici le {by} : "
+           "overflow": ("« {title} » : {owner} dispose de {free} des {needs} jours-personne nécessaires "
+                        "d'ici le {by} : "
                         "décider de lui donner plus de temps fiabilité, de confier l'action à quelqu'un "
                         "d'autre ou de la repousser à un horizon plus lointain."),
            "unstaffed": ("Personne n'est nommé pour le rôle {role} : nommer quelqu'un (owners dans "
@@ -541,8 +542,8 @@ def _level(actions: list[dict[str, Any]], people: dict[str, Person], start: dt.d
             overflow.append({"action": a["id"], "title": a["title"], "owner": best.name,
                              "needs_days": a["days"], "free_days": round(available, 2),
                              "by": by.isoformat(), "decision": words["overflow"].format(
-                                 owner=best.name, free=f"{available:g}", needs=f"{a['days']:g}",
-                                 by=by.isoformat())})
+                                 title=a["title"], owner=best.name, free=f"{available:g}",
+                                 needs=f"{a['days']:g}", by=fmt_date(by, lang))})
             continue
         p, finish = placed
         a["fits"] = True

@@ -78,13 +78,14 @@ def test_sources_in_plain_words():
 
 def test_the_commitment_counts_open_actions_per_owner():
     plan = {"start_date": "2026-11-09", "decisions": [{"kind": "capacity"}],
-            "actions": [{"owner_display": "Marc", "days": 3.5, "status": "planned"},
+            "actions": [{"owner_display": "Marc", "days": 3.5, "status": "planned", "fits": False},
                         {"owner_display": "Marc", "days": 0.5, "status": "in progress"},
                         {"owner_display": "Priya", "days": 10, "status": "blocked"},
                         {"owner_display": "Priya", "days": 10, "status": "done"},
                         {"owner_display": "Tom", "days": 3.5, "status": "dropped"}]}
     c = diligence.commitment(plan)
     assert (c["person_days"], c["person_weeks"], c["open_actions"]) == (14.0, 2.8, 3)
+    assert (c["person_days_fit"], c["person_days_waiting"]) == (10.5, 3.5)
     assert c["owners"] == [("Priya", 10.0), ("Marc", 4.0)]
     assert (c["day30"], c["day90"], c["decisions"]) == ("2026-12-08", "2027-02-06", 1)
 
