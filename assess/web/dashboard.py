@@ -32,6 +32,35 @@ def _analysed(row):
     return analysed(ws(), s, row)
 
 
+HOVER = {  # tooltips in words: what the bar or point is, with its unit
+    "incidents_per_week": "%{y} {name} incident(s) in the week of %{x}<extra></extra>",
+    "availability": "{name} in %{x}: %{y:.3f}%<extra></extra>",
+    "error_budget": "%{x}: %{y:.1f} times the month's error budget used<extra></extra>",
+    "mttr_trend": "%{x}: median %{y:.0f} minutes to resolve ({name})<extra></extra>",
+    "detection": "%{label}: %{value} incident(s), %{percent}<extra></extra>",
+}
+
+
+def readable(name: str, fig):
+    """A chart as the page shows it: tooltips in words, and the partial month's asterisk
+    explained under the plot."""
+    pattern = HOVER.get(name)
+    for trace in fig.data:
+        if pattern:
+            label = trace.name or ""
+            if name == "availability" and trace.type == "scatter":
+                trace.hovertemplate = f"{label}: the target<extra></extra>"
+            else:
+                trace.hovertemplate = pattern.replace("{name}", label)
+    months = [str(x) for t in fig.data if t.type != "pie" for x in (t.x or ())]
+    if any(m.endswith("*") for m in months):
+        fig.add_annotation(text="* the window covers only part of this month: its figures count "
+                           "the days inside the window", xref="paper", yref="paper", x=0, y=-0.32,
+                           xanchor="left", showarrow=False, font={"size": 11, "color": "#5b6475"})
+        fig.update_layout(margin={"b": 90})
+    return fig
+
+
 def chart_json(fig) -> Markup:
     """A figure as JSON for a <script type="application/json"> block (no inline script: CSP)."""
     text = pio.to_json(fig, validate=False).replace("</", "<\\/")
@@ -62,7 +91,7 @@ def overview(eid: int):
         row,
         "charts",
         lambda a, _j: {
-            name: chart_json(fig)
+            name: chart_json(readable(name, fig))
             for name, fig in report_figures(
                 a.metrics, e.branding.primary_color, e.branding.accent_color
             ).items()
@@ -77,7 +106,8 @@ def overview(eid: int):
         m={**a.metrics, "maturity": headline(a.metrics["maturity"], sc)},  # one headline
         figures=figures(a.metrics, "en"),
         plan=j["plan"],
-        top=[r for r in j["risks"] if r.get("top")][:3],
+        top=[r for r in j["risks"] if r.get("top") and r.get("has_evidence", True)
+             and (r.get("score") or 0) > 0][:3],
         charts=charts,
         people=questionnaire_status(row),
     )
