@@ -51,7 +51,7 @@ def test_assessment_report_has_every_part(reports, sample_analysis):
                    "Roadmap: 0-7, 7-30 and 30-90 days", "Practices and perceptions", "Perception gaps",
                    "Availability and error budget", "Appendix A: incident list",
                    "Appendix C: postmortem and customer-update templates", "Appendix D: every risk",
-                   "Northbeam Reliability", "CONFIDENTIAL", "db-connection-pool @ api"):
+                   "Northbeam Reliability", "CONFIDENTIAL", "Root cause db-connection-pool (api)"):
         assert phrase in text, phrase
     j = judgement(sample_analysis, "en")
     top = [x for x in j["risks"] if x["top"]]
