@@ -262,9 +262,9 @@ def enrich(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame
     df["timeline_issue"] = _timeline(df)
     df["timeline_problem"] = df["timeline_issue"].notna()
     local = df["start"].dt.tz_convert(s.timezone)
-    df["month"] = local.dt.strftime("%Y-%m")
-    df["week"] = (local.dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time
-                  .dt.strftime("%Y-%m-%d"))
+    df["month"] = _labels(local.dt.tz_localize(None).dt.to_period("M").dt.start_time, "%Y-%m")
+    df["week"] = _labels(local.dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time,
+                         "%Y-%m-%d")
 
     impact, basis, weight = _impact(df, s)
     df["impact_effective"] = impact
@@ -290,7 +290,8 @@ def enrich(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame
     df["missed_mitigation_target"] = (measured > target).astype("boolean").where(
         measured.notna() & target.notna())
 
-    df = pd.concat([df, _change(df, deploys, s)], axis=1)
+    for col, values in _change(df, deploys, s).items():  # concat(axis=1) copies every column
+        df[col] = values
     paged = paged_at(df, s)
     df["out_of_hours"] = (out_of_hours(paged, s.business_hours) & paged.notna()).astype(bool)
     has_pm = df["postmortem_at"].notna() | df["postmortem_url"].notna()
@@ -304,10 +305,23 @@ def enrich(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame
     seen = df.index[df["in_window"] | ((df["start"] >= lookback) & (df["start"] < s.start))
                     .fillna(False)]
     if len(seen) and df["in_window"].any():
-        df.loc[seen, "class"] = incident_classes(df.loc[seen])
-        df.loc[seen, "recurring"] = recurring_flags(df.loc[seen], s.recurrence_days)
+        # only the columns each step reads: a row filter of the whole table copies every column
+        df.loc[seen, "class"] = incident_classes(df.loc[seen, ["title", "root_cause", "service"]])
+        df.loc[seen, "recurring"] = recurring_flags(df.loc[seen, ["class", "start", "key"]],
+                                                    s.recurrence_days)
     # only the window's incidents carry a class and a recurrence flag onwards
     df.loc[~df["in_window"], "class"] = pd.NA
     df.loc[~df["in_window"], "recurring"] = False
     df["recurring"] = df["recurring"].astype(bool)
     return df
+
+
+def _labels(when: pd.Series, fmt: str) -> pd.Series:
+    """when.dt.strftime(fmt), formatting each distinct value once (a million incidents fall in
+    a few hundred weeks); NaT stays missing."""
+    codes, uniques = pd.factorize(when)
+    if not len(uniques):
+        return when.dt.strftime(fmt)
+    text = pd.Series(uniques).dt.strftime(fmt)
+    out = pd.Series(text.to_numpy()[codes], index=when.index, dtype=text.dtype)
+    return out.where(codes >= 0)

@@ -20,7 +20,9 @@ Every definition is documented in docs/metrics.md; the short form:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import operator
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -169,12 +171,12 @@ def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
     families = df[hit]
     summary = families.groupby("class", sort=True).agg(
         incidents=("key", "size"), weight=("weight", "sum"), recurrences=("recurring", "sum"))
-    keys = families.assign(key=families["key"].astype(object)).groupby("class", sort=True)["key"].agg(list)
+    keys = _keys_by_class(families)
     services = (families.dropna(subset=["service"]).drop_duplicates(["class", "service"])
                 .sort_values("service").groupby("class")["service"].agg(list))
     classes = [{
         "class": str(label), "incidents": int(row.incidents), "weight": int(row.weight),
-        "recurrences": int(row.recurrences), "keys": [str(k) for k in keys[label]],
+        "recurrences": int(row.recurrences), "keys": keys[label],
         "services": [str(v) for v in services.get(label, [])],
     } for label, row in summary.iterrows()]
     # the heaviest families first: severity-weighted size (SEV1 8, SEV2 4, SEV3 2, SEV4 1)
@@ -194,6 +196,19 @@ def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
             "major_grade": grade(len(major), share(int(cause[df["major"]].sum()), len(major)))}
 
 
+def _keys_by_class(families: pd.DataFrame) -> dict[Any, list[Any]]:
+    """Each class's incident keys in table order: groupby("class")["key"].agg(list) without a
+    Python call per class."""
+    codes, labels = pd.factorize(families["class"])
+    if not len(labels):
+        return {}
+    order = np.argsort(codes, kind="stable")
+    keys = families["key"].astype(str).astype(object).to_numpy()[order]
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    firsts = codes[order][np.r_[0, bounds]]
+    return {labels[c]: part.tolist() for c, part in zip(firsts, np.split(keys, bounds), strict=True)}
+
+
 # --- availability ------------------------------------------------------------------------------
 
 
@@ -205,7 +220,7 @@ def _counted(table: pd.DataFrame, s: Settings) -> pd.Series:
 
 def outage_intervals(table: pd.DataFrame, s: Settings) -> pd.DataFrame:
     """[begin, end, weight, key] of each incident counted as downtime, clipped to the window."""
-    rows = table[_counted(table, s)]
+    rows = table.loc[_counted(table, s), ["outage_begin", "outage_end", "outage_weight", "key"]]
     return pd.DataFrame({"begin": rows["outage_begin"].clip(lower=s.start),
                          "end": rows["outage_end"].clip(upper=s.end),
                          "weight": rows["outage_weight"], "key": rows["key"]}).reset_index(drop=True)
@@ -236,9 +251,11 @@ def availability(table: pd.DataFrame, s: Settings) -> tuple[list[dict[str, Any]]
     total_down = merged_downtime(intervals, s.start, s.end)
     full_down = merged_downtime(intervals[intervals["weight"] >= 1.0], s.start, s.end)
     counted_mask = _counted(table, s)
-    counted = table[counted_mask]
+    counted = table.loc[counted_mask, ["key", "impact_basis", "before_window", "outage_end_moved",
+                                       "start_fallback", "mitigated", "resolved"]]
     recorded = int(counted["impact_basis"].eq("source").sum())
-    weighted = table[(table["outage_weight"] > 0) & (table["in_window"] | counted_mask)]
+    weighted = table.loc[(table["outage_weight"] > 0) & (table["in_window"] | counted_mask),
+                         ["impact_basis"]]
     overall = {
         "sla_target": round(s.sla_target, 6),
         "downtime_minutes": round(total_down, 1),
@@ -275,6 +292,8 @@ def availability(table: pd.DataFrame, s: Settings) -> tuple[list[dict[str, Any]]
 def mitigation_sla(df: pd.DataFrame, s: Settings) -> dict[str, Any]:
     """Mitigation started within the severity's target, only where the start was recorded."""
     out = {}
+    df = df[["severity", "missed_mitigation_target", "mitigation_started", "tt_start_mitigation",
+             "key"]]
     for sev, target in s.mitigation_targets:
         sub = df[df["severity"] == sev]
         missed = sub["missed_mitigation_target"]
@@ -301,7 +320,7 @@ def _customer_share(df: pd.DataFrame) -> tuple[int, int]:
 
 def customer_impact(df: pd.DataFrame) -> dict[str, Any]:
     customer, known = _customer_share(df)
-    major_customer, major_known = _customer_share(df[df["major"]])
+    major_customer, major_known = _customer_share(df.loc[df["major"], ["detection_source"]])
     return {
         "customer_reported": customer,
         "customer_reported_share": share(customer, known),
@@ -330,8 +349,8 @@ def change_failure(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> dict
     weeks = (s.end - s.start).total_seconds() / (7 * 86400)
     local = deps["deployed_at"].dt.tz_convert(s.timezone)
     friday_late = int(((local.dt.day_of_week == 4) & (local.dt.hour >= 16)).sum())
-    related = df[df["change_related"]]
-    near = df[df["near_deploy"]]
+    related = df.loc[df["change_related"], ["key", "deploy_key", "change_basis", "ttr"]]
+    near = df.loc[df["near_deploy"], ["key"]]
     blamed = set(related["deploy_key"].dropna().astype(str))
     dep_keys = deps["key"].astype(str)
     rolled_back = deps["outcome"].eq("rolled_back").fillna(False)
@@ -537,7 +556,8 @@ def maturity(mttr_median: float | None, pm: dict[str, Any], rec: dict[str, Any],
 
 
 def postmortem_discipline(df: pd.DataFrame, actions: pd.DataFrame, s: Settings) -> dict[str, Any]:
-    major = df[df["severity"].isin(["SEV1", "SEV2"]).fillna(False)]
+    major = df.loc[df["severity"].isin(["SEV1", "SEV2"]).fillna(False),
+                   ["key", "postmortem_at", "postmortem_url", "resolved", "detected"]]
     has_pm = major["postmortem_at"].notna() | major["postmortem_url"].notna()
     ref = major["resolved"].fillna(major["detected"])
     delay = major["postmortem_at"] - ref
@@ -571,14 +591,15 @@ def merged_downtime(intervals: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp)
     """Weighted downtime minutes inside [lo, hi): overlapping intervals count once, at max weight."""
     if intervals.empty:
         return 0.0
-    begin = intervals["begin"].clip(lower=lo, upper=hi)
-    end = intervals["end"].clip(lower=lo, upper=hi)
+    # as UTC datetime64 arrays: a tz-aware column's to_numpy() is an array of Timestamp objects
+    begin = np.clip(_utc64(intervals["begin"]), _utc64(lo), _utc64(hi))
+    end = np.clip(_utc64(intervals["end"]), _utc64(lo), _utc64(hi))
     keep = end > begin
     if not keep.any():
         return 0.0
-    b = begin[keep].to_numpy()
-    e = end[keep].to_numpy()
-    w = intervals["weight"][keep].to_numpy()
+    b = begin[keep]
+    e = end[keep]
+    w = intervals["weight"].to_numpy()[keep]
     # Each minute counts at the highest weight covering it. With levels w1 > w2 > ... that is
     # sum_i (w_i - w_{i+1}) * |union of intervals whose weight >= w_i|, with w_{k+1} = 0.
     levels = sorted(set(w.tolist()), reverse=True)
@@ -603,7 +624,16 @@ def union_minutes(begin: np.ndarray, end: np.ndarray) -> float:
     first = np.flatnonzero(starts)
     last = np.append(first[1:] - 1, len(b) - 1)
     run_begin, run_end = b[first], reach[last]
-    return float(((run_end - run_begin) / np.timedelta64(1, "m")).sum())
+    minutes = ((run_end - run_begin) / np.timedelta64(1, "m")).tolist()
+    # added in order, one after the other (numpy's pairwise sum may differ in the last digit)
+    return float(functools.reduce(operator.add, minutes))
+
+
+def _utc64(value: pd.Series | pd.Timestamp) -> np.ndarray | np.datetime64:
+    """UTC instants as naive datetime64 (microseconds)."""
+    if isinstance(value, pd.Series):
+        return value.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]")
+    return np.datetime64(value.tz_convert("UTC").tz_localize(None).as_unit("us").to_datetime64())
 
 
 
@@ -647,14 +677,16 @@ def compute_with_frame(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: 
     """The metrics document and the in-window rows of the enriched table it was computed from,
     which the risks, the reports and the pages read (never recomputing a flag)."""
     table = enrich(incidents, deploys, actions, s)
-    return compute_from_table(table, deploys, actions, s), table[table["in_window"]].reset_index(drop=True)
+    frame = table[table["in_window"]].reset_index(drop=True)
+    return compute_from_table(table, deploys, actions, s, frame), frame
 
 
 def compute_from_table(table: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame,
-                       s: Settings) -> dict[str, Any]:
-    """The metrics document from the enriched table (enrich.enrich)."""
+                       s: Settings, frame: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The metrics document from the enriched table (enrich.enrich); `frame`, its in-window rows
+    when the caller has them already."""
     avail_rows, avail_overall = availability(table, s)
-    df = table[table["in_window"]].reset_index(drop=True)
+    df = table[table["in_window"]].reset_index(drop=True) if frame is None else frame
     durations = _duration_block(df)
     # time to detect splits by who detected: one median over both describes neither
     mttd_by_source = {str(k): stats(g, len(g)) for k, g in
@@ -665,15 +697,15 @@ def compute_from_table(table: pd.DataFrame, deploys: pd.DataFrame, actions: pd.D
     by_service = [(str(k), g) for k, g in spans.groupby(df["service"].fillna("unknown"))]
     by_severity = {}
     for sev in (*SEVERITIES, None):
-        sub = df[df["severity"].isna()] if sev is None else df[df["severity"] == sev]
+        sub = spans[df["severity"].isna()] if sev is None else spans[df["severity"] == sev]
         if sev is None and sub.empty:
             continue
         by_severity[sev or "unclassified"] = {"count": int(len(sub)), **_duration_block(sub)}
-    major = df[df["major"]]
+    major = df.loc[df["major"], [*DURATION_KEYS.values(), "detection_source"]]
     rec = recurrence(df, s.recurrence_days)
     pm = postmortem_discipline(df, actions, s)
     classified = round(float(df["severity"].notna().mean()), 4) if len(df) else None
-    weekly = (df.assign(severity=df["severity"].fillna("unclassified"))
+    weekly = (df[["week"]].assign(severity=df["severity"].fillna("unclassified"))
               .groupby(["week", "severity"]).size())
     impact = customer_impact(df)
     doc = {
