@@ -364,6 +364,16 @@ def _incident_rows(df: pd.DataFrame, timezone: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _class_words(label: str | None) -> str | None:
+    """A class as a reader says it: 'db-connection-pool (api)', 'alerts like "…"'."""
+    if not label:
+        return label
+    if label.startswith("similar to: "):
+        return f"“{label[len('similar to: '):]}”"
+    cause, _, service = label.partition(" @ ")
+    return f"{cause} ({service})" if service else cause
+
+
 def _mode(series: pd.Series) -> str | None:
     counts = series.dropna().astype(str).value_counts()
     if counts.empty:
@@ -580,7 +590,7 @@ def assess_risk(risk: Risk, ev: Evidence, flags: dict[str, np.ndarray], gaps: di
         "customer_reported": int(hits["detection_source"].eq("customer").fillna(False).sum())
         if len(hits) else 0,
         "top_service": _mode(hits["service"]) if len(hits) else None,
-        "top_class": _mode(hits["class"]) if len(hits) else None,
+        "top_class": _class_words(_mode(hits["class"])) if len(hits) else None,
         **named,
     }
     fields = {k: ("n/a" if v is None else v) for k, v in fields.items()}

@@ -318,7 +318,7 @@ def test_sample_top_three_tell_its_story():
     promise = capacity["evidence"]["promises"][0]
     assert promise["action"] == "Add DB connection pool saturation alert" and promise["owner"] is None
     assert promise["promised_at"] == "2026-08-12" and promise["followers_sev1"] == 3
-    assert "db-connection-pool @ api" in capacity["finding"]
+    assert "db-connection-pool (api)" in capacity["finding"]
     assert sum("connection pool" in i["title"] for i in capacity["evidence"]["incidents"]) == 7
     deploys = top[0]
     assert all(i["key"] in analysis.analyse(SAMPLE).metrics["change_failure_rate"]["incidents"]
