@@ -203,6 +203,8 @@ def time_limit(seconds: float | None, what: str):
 # --- the reports --------------------------------------------------------------------------------
 
 APPENDIX_ROWS = 400  # incidents listed in the appendix; all of them are in the attached CSV
+APPENDIX_COLUMNS = ("key", "external_id", "title", "severity", "service", "detected", "resolved",
+                    "detection_source")
 REPORTS = ("assessment", "due_diligence")
 COVERAGE_FIELDS = ("severity", "service", "impact_start", "acknowledged", "mitigated", "resolved",
                    "root_cause", "detection_source")
@@ -253,6 +255,8 @@ def _incident_rows(a: Analysis) -> tuple[list[dict[str, Any]], int]:
     """The window's incidents (the set every figure counts), the latest APPENDIX_ROWS of them."""
     e = a.engagement
     window = a.frame if a.frame is not None else a.data.incidents
+    # the columns the appendix shows, before sorting: a sort copies every column it carries
+    window = window[list(APPENDIX_COLUMNS)]
     incidents = window.sort_values("detected", ascending=False, na_position="last")
     total = len(incidents)
     shown = incidents.head(APPENDIX_ROWS).sort_values("detected", na_position="last")
