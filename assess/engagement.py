@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .errors import AssessError
 from .files import YamlLimitError, atomic_write, folder_lock, load_yaml
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -33,7 +34,7 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-class EngagementError(ValueError):
+class EngagementError(AssessError, ValueError):
     """A problem with an engagement folder or its settings, worded for the user."""
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from .errors import AssessError
 from .files import atomic_write
 from .paths import data_dir
 
@@ -54,7 +55,7 @@ def lowest(levels: list[str]) -> str | None:
     return min(levels, key=LEVEL_NAMES.index) if levels else None
 
 
-class QuestionnaireError(ValueError):
+class QuestionnaireError(AssessError, ValueError):
     """A questionnaire file that does not follow the format: file, question id and problem."""
 
 

@@ -359,3 +359,28 @@ def test_dropping_a_risk_whose_actions_carry_edits_asks_first(app, alice, sample
     assert next(x for x in j["risks"] if x["id"] == rid)["dropped"]
     kept = next(a for a in j["plan"]["actions"] if a["id"] == action["id"])
     assert kept["pinned"] and kept["owner_display"] == "Jonas Weber"
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+def test_user_fixable_errors_share_one_base():
+    from assess.engagement import EngagementError
+    from assess.errors import AssessError
+    from assess.importers.base import ImportError_
+    from assess.questionnaires import QuestionnaireError
+
+    assert all(issubclass(e, AssessError) and issubclass(e, ValueError)
+               for e in (EngagementError, ImportError_, QuestionnaireError))
+
+
+@pytest.mark.parametrize("page", ["", "/plan", "/risks", "/incidents", "/practices"])
+def test_a_malformed_overrides_file_is_a_page_that_says_what_and_where(app, alice, sample, page):
+    (root_of(app, sample) / "overrides.yaml").write_text("actions:\n  drop: [oops\n")
+    r = alice.get(f"/e/{sample}{page}")
+    body = html.unescape(r.data.decode())
+    assert r.status_code == 422
+    assert "overrides.yaml: line 3" in body and "not valid YAML" in body
+    assert "What is wrong, and where" in body and "Export the engagement folder" in body
+    r = alice.c.get(f"/e/{sample}{page}", headers={"Accept": "application/json"})
+    assert r.status_code == 422 and "overrides.yaml" in r.get_json()["message"]

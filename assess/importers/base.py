@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from ..errors import AssessError
+
 MAX_FILE_BYTES = 200 * 1024 * 1024  # a 90-day export is a few MB; refuse what cannot be one
 
 
-class ImportError_(ValueError):
+class ImportError_(AssessError, ValueError):
     """A file that cannot be read at all (wrong kind, too big, undecodable): nothing is imported."""
 
 

@@ -221,6 +221,29 @@ def create_app(home: str | Path | None = None, db_url: str | None = None,
         return render_template("busy.html", fields=fields, files=files, seconds=seconds,
                                action=request.full_path.rstrip("?")), 503, {"Retry-After": "5"}
 
+    from ..errors import AssessError
+    from ..risks import CatalogError  # a ValueError of risks.py's own, not yet an AssessError
+
+    @app.errorhandler(AssessError)
+    @app.errorhandler(CatalogError)
+    def user_fixable(exc):
+        """One page for every error the user can fix: what is wrong and where (the message
+        names the file, the key or the row), and where to fix it; never a bare 500."""
+        message = str(exc)
+        if wants_json():
+            return jsonify(error="invalid_input", message=message), 422
+        from flask import has_request_context
+
+        row = None
+        if has_request_context() and (request.view_args or {}).get("eid") is not None:
+            from .engagements import engagement_or_404
+
+            try:
+                row = engagement_or_404(request.view_args["eid"])
+            except Exception:  # noqa: BLE001 - a 404 here: show the error without the engagement
+                row = None
+        return render_template("broken.html", row=row, error=message), 422
+
     @app.errorhandler(404)
     def not_found(_exc):
         if wants_json():
