@@ -384,3 +384,28 @@ def test_a_malformed_overrides_file_is_a_page_that_says_what_and_where(app, alic
     assert "What is wrong, and where" in body and "Export the engagement folder" in body
     r = alice.c.get(f"/e/{sample}{page}", headers={"Accept": "application/json"})
     assert r.status_code == 422 and "overrides.yaml" in r.get_json()["message"]
+
+
+# --- static files -----------------------------------------------------------------------------------
+
+
+def test_static_files_are_gzipped_and_cached_by_version(app, alice, sample):
+    import gzip
+
+    from assess.charts import _plotlyjs
+
+    page = alice.get(f"/e/{sample}").data.decode()
+    url = re.search(r'<script src="(/static/vendor/plotly\.min\.js\?v=[0-9a-f]+)"', page).group(1)
+    r = alice.get(url, headers={"Accept-Encoding": "gzip, deflate"})
+    raw = _plotlyjs().read_bytes()
+    assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(r.data) == raw and len(r.data) < len(raw) / 2
+    assert "immutable" in r.headers["Cache-Control"] and "max-age=31536000" in r.headers["Cache-Control"]
+    assert "Accept-Encoding" in r.headers["Vary"]
+    again = alice.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    css = re.search(r'href="(/static/app\.css\?v=[0-9a-f]+)"', page).group(1)
+    plain = alice.get(css)  # no Accept-Encoding: the bytes as they are
+    assert "Content-Encoding" not in plain.headers and b".topbar" in plain.data
+    assert alice.get("/static/../secret_key").status_code == 404
+    assert alice.get(f"/e/{sample}").headers["Cache-Control"] == "no-store"  # pages never cached

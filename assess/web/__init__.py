@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
@@ -256,22 +256,30 @@ def create_app(home: str | Path | None = None, db_url: str | None = None,
         return render_template("error.html", code=429, title="Too many attempts",
                                message=exc.description), 429
 
+    from . import assets
+
+    assets.init_app(app)
+
     @app.get("/static/vendor/plotly.min.js")
     def plotly_js():
-        """plotly.js from the installed plotly package: served by the app, never from a CDN."""
-        from flask import send_file
-
+        """plotly.js from the installed plotly package: served by the app, never from a CDN,
+        gzipped and cached (assets)."""
         from ..charts import _plotlyjs
 
-        return send_file(_plotlyjs(), mimetype="text/javascript", max_age=86400)
+        return assets.send_asset(_plotlyjs(), "text/javascript")
 
     @app.get("/static/vendor/plotly.css")
     def plotly_css():
         """plotly.js's own style rules as a stylesheet, so that it never needs an inline <style>
         (the strict CSP forbids those); read from the installed plotly.min.js, not copied."""
-        resp = app.response_class(plotly_stylesheet(), mimetype="text/css")
-        resp.cache_control.max_age = 86400
-        return resp
+        return assets.send_text(plotly_stylesheet(), "text/css")
+
+    def plotly_url(name: str = "plotly_js") -> str:
+        from ..charts import _plotlyjs
+
+        return url_for(name, v=assets.version(_plotlyjs()))
+
+    app.jinja_env.globals["plotly_url"] = plotly_url
 
     @app.get("/healthz")
     def healthz():
