@@ -295,3 +295,29 @@ class _FakeBar:
 
     def update(self, n: int, item=None) -> None:
         self.seen.append((n, item))
+
+
+def test_processes_sharing_a_folder_build_one_table(sample_copy: Path, tmp_path: Path):
+    """Two processes loading the same folder at once, cache empty: both get the raw read's table
+    and one cache file is written (the second waits on the folder lock, then reads it)."""
+    import os
+
+    code = ("import sys, hashlib\nfrom assess import store\n"
+            "from assess.engagement import load_engagement\n"
+            "t = store.load_table(load_engagement(sys.argv[1]), 'incidents')\n"
+            "print(len(t), hashlib.sha256(t.to_csv().encode()).hexdigest())\n")
+    env = {**os.environ, "ASSESS_CACHE_DIR": str(tmp_path / "cache")}
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(sample_copy)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+    from assess import store
+    from assess.engagement import load_engagement
+
+    raw = store.read_raw_table(load_engagement(sample_copy), "incidents")
+    import hashlib
+
+    expected = f"{len(raw)} {hashlib.sha256(raw.to_csv().encode()).hexdigest()}"
+    assert [out.strip() for out, _ in outs] == [expected, expected]
+    assert len(list((tmp_path / "cache" / "tables").glob("incidents-*.parquet"))) == 1
