@@ -59,7 +59,7 @@ def text(web: Web, url: str) -> str:
 def visible(page: str) -> str:
     """The words a reader sees in <main>: no tags, no attribute values, no JSON blocks."""
     main = page.split("<main", 1)[1].split("</main>", 1)[0]
-    main = re.sub(r"<script.*?</script>", " ", main, flags=re.S)
+    main = re.sub(r"<(script|textarea)\b.*?</\1>", " ", main, flags=re.S)  # not read: edited
     return re.sub(r"<[^>]+>", " ", main)
 
 
@@ -409,3 +409,39 @@ def test_static_files_are_gzipped_and_cached_by_version(app, alice, sample):
     assert "Content-Encoding" not in plain.headers and b".topbar" in plain.data
     assert alice.get("/static/../secret_key").status_code == 404
     assert alice.get(f"/e/{sample}").headers["Cache-Control"] == "no-store"  # pages never cached
+
+
+# --- safe to show the client ------------------------------------------------------------------------
+
+
+def test_before_any_data_the_pages_say_what_is_missing(alice):
+    eid = alice.create()
+    words = visible(text(alice, f"/e/{eid}"))
+    assert "No incidents imported yet" in words and "Import exports" in words
+    assert "100.000%" not in words and "Availability" not in words
+    assert "Not assessed yet" in words and "Reactive" not in words
+    risks = visible(text(alice, f"/e/{eid}/risks"))
+    assert "No risk can be scored yet" in risks and "score 0.00" not in risks and "score 0" not in risks
+
+
+def test_labels_not_codes(app, alice, sample):
+    import itertools
+
+    from assess import questionnaires
+
+    codes = {o["value"] for q in itertools.chain(questionnaires.load("intake").questions.values(),
+                                                 questionnaires.load("self_assessment").questions.values())
+             for o in q.options if "_" in str(o["value"])}
+    qids = set(questionnaires.load("intake").questions)
+    for page in ("", "/risks", "/practices", "/links", "/plan"):
+        words = visible(text(alice, f"/e/{sample}{page}"))
+        shown = {c for c in codes if re.search(rf"\b{re.escape(c)}\b", words)}
+        assert not shown, (page, shown)
+        assert not {q for q in qids if q in words}, page
+        assert not re.search(r"\b1 incidents\b|\b1 answers\b|\(s\)\s", words), page
+    risks = visible(text(alice, f"/e/{sample}/risks"))
+    assert "answered “No”" in risks and "(a risk above 30 min)" in risks
+    assert "answered “35 min”" in risks  # a duration with its unit
+    overview = visible(text(alice, f"/e/{sample}"))
+    assert "Founder / CEO" in overview and "founder" not in overview
+    assert overview.count("Why this maturity") == 1 and "Maturity:" not in overview

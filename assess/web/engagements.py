@@ -162,7 +162,9 @@ def engagement_state(row: EngagementRow) -> dict:
                  "last_import": None, "last_report": None}
     try:
         e = load_engagement(ws().folder(row))
-        out.update(window=f"{e.window_start:%d %b %Y} – {e.window_end:%d %b %Y}", consultant=e.consultant)
+        same_year = e.window_start.year == e.window_end.year
+        first = f"{e.window_start.day} {e.window_start:%b}" + ("" if same_year else f" {e.window_start.year}")
+        out.update(window=f"{first} – {e.window_end.day} {e.window_end:%b %Y}", consultant=e.consultant)
         imports = store.read_manifest(e)
         if imports:
             last = imports[-1]

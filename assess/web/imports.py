@@ -69,6 +69,7 @@ SAMPLES = 3
 def plain(message: str) -> str:
     """An importer's message without its command-line hints (`--format`, `--map`): the page
     offers the same choices as controls."""
+    message = re.sub(r"\s*\(one of: [^)]*\)", "", message)
     parts = re.split(r"(?<=[.;:])\s+", message)
     kept = [p for p in parts if "--" not in p]
     text = " ".join(kept).strip()
@@ -269,7 +270,11 @@ def preview(eid: int, uid: int):
     mapping = dict(opts.get("column_map") or {})
     samples: dict[str, list[str]] = {}
     if header:
-        error = plain(error or "")
+        missing = [FIELD_LABELS[f].split(" (")[0].lower() for f in ("title", "detected")
+                   if f not in guess_mapping(header)]
+        error = (f"{up.original_name} is not an export assess recognises on its own"
+                 + (f", and no column is named like the {' or the '.join(missing)}" if missing else "")
+                 + ". Tell it which column holds what.")
         mapping = mapping or guess_mapping(header)
         reader = importers.READERS["generic-xlsx" if path.suffix.lower().startswith(".xls")
                                    else "generic-csv"]

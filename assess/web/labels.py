@@ -49,6 +49,10 @@ def answer(value: Any, qid: str | None = None, lang: str = "en") -> str:
             ends = (f" ({q.scale['min']} {low.get(lang) or low.get('en', '')}, "
                     f"{q.scale['max']} {high.get(lang) or high.get('en', '')})") if low and high else ""
             return f"{value} of {q.scale['max']}{ends}"
+        if q.type == "duration" and isinstance(value, int | float):
+            from ..formatting import fmt_minutes
+
+            return fmt_minutes(value)
         if q.type == "number" and q.unit:
             return f"{value} {q.unit}"
     if isinstance(value, str):
@@ -64,6 +68,24 @@ def question(qid: str, lang: str = "en") -> str:
     return q.text.get(lang) or q.text["en"]
 
 
+def words(text: Any, lang: str = "en") -> str:
+    """A sentence with any question id in it ('security.data_loss_last_year') told as the
+    question ('“In the last twelve months, was customer data lost?”')."""
+    import re
+
+    known = _questions()
+
+    def swap(m):
+        qid = m.group(0)
+        return f"“{question(qid, lang)}”" if qid in known else qid
+
+    out = re.sub(r"\b[a-z][a-z_]*\.[a-z][a-z_0-9]*\b", swap, str(text))
+    # "3 month(s)" -> "3 months", "1 answer(s)" -> "1 answer"; "1 incidents" -> "1 incident"
+    out = re.sub(r"\b(\d+) ((?:[\w-]+ ){0,3})(\w+)\(s\)",
+                 lambda m: f"{m.group(1)} {m.group(2)}{m.group(3)}{'' if m.group(1) == '1' else 's'}", out)
+    return re.sub(r"\b1 (incident|answer|action|deploy|month|day|week)s\b", r"1 \1", out)
+
+
 def plural(n: Any, word: str, many: str | None = None) -> str:
     """'1 incident', '2 incidents', '0 incidents'."""
     try:
@@ -75,7 +97,7 @@ def plural(n: Any, word: str, many: str | None = None) -> str:
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(
-        answer=answer, question=question, plural=plural,
+        answer=answer, question=question, plural=plural, words=words,
         role=lambda v: ROLES.get(v or "", (v or "").replace("-", " ").replace("_", " ")),
         language=lambda v: LANGUAGES.get(v or "", v),
         claim=lambda v: CLAIMS.get(v or "", (v or "").replace("_", " ")),
