@@ -445,3 +445,17 @@ def test_labels_not_codes(app, alice, sample):
     overview = visible(text(alice, f"/e/{sample}"))
     assert "Founder / CEO" in overview and "founder" not in overview
     assert overview.count("Why this maturity") == 1 and "Maturity:" not in overview
+
+
+def test_charts_speak_in_words_and_explain_the_partial_month(alice, sample):
+    import json
+
+    page = alice.get(f"/e/{sample}").data.decode()
+    charts = {m.group(1): json.loads(m.group(2).replace("<\\/", "</")) for m in re.finditer(
+        r'<script type="application/json" id="chart-([a-z_]+)">(.*?)</script>', page, re.S)}
+    week = charts["incidents_per_week"]["data"][0]
+    assert week["hovertemplate"].startswith(f"{week['name']} incidents in the week of %{{x}}")
+    assert "times the month's error budget used" in charts["error_budget"]["data"][0]["hovertemplate"]
+    assert "Detected by %{label}" in charts["detection"]["data"][0]["hovertemplate"]
+    assert any(str(x).endswith("*") for x in charts["availability"]["data"][0]["x"])
+    assert "A month marked with an asterisk is only partly inside the window" in page

@@ -32,17 +32,17 @@ def _analysed(row):
 
 
 HOVER = {  # tooltips in words: what the bar or point is, with its unit
-    "incidents_per_week": "%{y} {name} incident(s) in the week of %{x}<extra></extra>",
+    "incidents_per_week": "{name} incidents in the week of %{x}: %{y}<extra></extra>",
     "availability": "{name} in %{x}: %{y:.3f}%<extra></extra>",
     "error_budget": "%{x}: %{y:.1f} times the month's error budget used<extra></extra>",
     "mttr_trend": "%{x}: median %{y:.0f} minutes to resolve ({name})<extra></extra>",
-    "detection": "%{label}: %{value} incident(s), %{percent}<extra></extra>",
+    "detection": "Detected by %{label}: %{value} of the incidents (%{percent})<extra></extra>",
 }
 
 
 def readable(name: str, fig):
-    """A chart as the page shows it: tooltips in words, and the partial month's asterisk
-    explained under the plot."""
+    """A chart as the page shows it: tooltips in words (the partial month's asterisk is explained
+    under the charts, in the page)."""
     pattern = HOVER.get(name)
     for trace in fig.data:
         if pattern:
@@ -51,12 +51,6 @@ def readable(name: str, fig):
                 trace.hovertemplate = f"{label}: the target<extra></extra>"
             else:
                 trace.hovertemplate = pattern.replace("{name}", label)
-    months = [str(x) for t in fig.data if t.type != "pie" for x in (t.x or ())]
-    if any(m.endswith("*") for m in months):
-        fig.add_annotation(text="* the window covers only part of this month: its figures count "
-                           "the days inside the window", xref="paper", yref="paper", x=0, y=-0.32,
-                           xanchor="left", showarrow=False, font={"size": 11, "color": "#5b6475"})
-        fig.update_layout(margin={"b": 90})
     return fig
 
 

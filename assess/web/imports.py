@@ -77,6 +77,22 @@ def plain(message: str) -> str:
     return text or message
 
 
+@bp.app_template_filter("import_note")
+def import_note(note: str) -> str:
+    """An importer's note in the page's words: no command-line options, field names in words
+    ('Columns used: the title <- What happened')."""
+    text = re.sub(r"\s*\((?:[^()]*--[^()]*)\)", "", str(note))
+    text = re.sub(r"--timezone,?\s*", "", text)
+    if text.startswith("Columns used:"):
+        pairs = re.findall(r"(\w+) <- ([^,]+?)(?=, \w+ <- |\.?$)", text[len("Columns used:"):].strip())
+        if pairs:
+            text = "Columns used: " + "; ".join(
+                f"{FIELD_LABELS.get(f, f).split(' (')[0].lower()} from “{c.strip()}”" for f, c in pairs) + "."
+    from .labels import words
+
+    return words(plain(text))
+
+
 def guess_mapping(header: list[str]) -> dict[str, str]:
     """What the generic importer recognises on its own: canonical field -> column, by name."""
     by_norm = {_norm(h): h for h in header if h}
