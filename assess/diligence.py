@@ -11,8 +11,8 @@ from functools import cache
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from .files import safe_yaml
 from .formatting import fmt_value
 from .metrics import catalog
 from .paths import data_dir
@@ -36,7 +36,7 @@ TEXT = {
 def flag_catalog() -> list[dict[str, Any]]:
     """The red flags (assess/data/red_flags.yaml)."""
     path = data_dir("assess/data") / "red_flags.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["flags"]
+    return safe_yaml(path.read_text(encoding="utf-8"))["flags"]
 
 
 def _matching(incidents: pd.DataFrame, patterns: list[str]) -> pd.DataFrame:

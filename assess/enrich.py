@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .engagement import DEFAULT_IMPACT_BY_SEVERITY, BusinessHours, Engagement
+from .files import safe_yaml
 from .incidents import timeline_problems
 from .paths import data_dir
 
@@ -84,9 +84,15 @@ class Settings:
 
 
 @cache
+def metrics_yaml() -> dict[str, Any]:
+    """assess/data/metrics.yaml, parsed once: the catalog, the rules and the phrases."""
+    return safe_yaml((data_dir("assess/data") / "metrics.yaml").read_text(encoding="utf-8"))
+
+
+@cache
 def rules() -> dict[str, Any]:
     """The metric rules a consultant may change (assess/data/metrics.yaml, `rules`)."""
-    data = yaml.safe_load((data_dir("assess/data") / "metrics.yaml").read_text(encoding="utf-8"))
+    data = metrics_yaml()
     return data["rules"]
 
 

@@ -76,6 +76,12 @@ def check_yaml(text: str, where: str) -> None:
                                  "mapping; aliases that expand are not accepted (write the values out)")
 
 
+def safe_yaml(text: str) -> Any:
+    """yaml.safe_load through libyaml's C parser when it is there (five to ten times faster):
+    for the product's own data files and texts already checked."""
+    return yaml.load(text, Loader=_YAML_LOADER)
+
+
 def load_yaml(path: Path, max_bytes: int = YAML_MAX_BYTES) -> Any:
     """A YAML file of an engagement, parsed safely and within limits (check_yaml); YAMLError
     (YamlLimitError for the limits) naming the file otherwise."""

@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .engagement import SEVERITIES
 from .enrich import (  # noqa: F401 - re-exported: the metrics' public names
@@ -39,12 +38,14 @@ from .enrich import (  # noqa: F401 - re-exported: the metrics' public names
     Settings,
     enrich,
     incident_classes,
+    metrics_yaml,
     normalise_title,
     normalise_titles,
     out_of_hours,
     paged_at,
     rules,
 )
+from .files import safe_yaml
 from .paths import data_dir
 
 MATURITY_LEVELS = ("Reactive", "Defined", "Proactive", "Preventive")
@@ -65,21 +66,19 @@ SEVERITY_WEIGHT = {"SEV1": 8, "SEV2": 4, "SEV3": 2, "SEV4": 1}
 @cache
 def catalog() -> dict[str, dict[str, Any]]:
     """The metric catalog (assess/data/metrics.yaml): path -> unit, labels, better, definition."""
-    data = yaml.safe_load((data_dir("assess/data") / "metrics.yaml").read_text(encoding="utf-8"))
-    return data["metrics"]
+    return metrics_yaml()["metrics"]
 
 
 @cache
 def phrases() -> dict[str, dict[str, str]]:
     """The sentences that state a figure's basis, interval, trend and benchmark (metrics.yaml)."""
-    data = yaml.safe_load((data_dir("assess/data") / "metrics.yaml").read_text(encoding="utf-8"))
-    return data["phrases"]
+    return metrics_yaml()["phrases"]
 
 
 @cache
 def benchmarks() -> dict[str, Any]:
     """Published benchmarks with their source (assess/data/benchmarks.yaml)."""
-    return yaml.safe_load((data_dir("assess/data") / "benchmarks.yaml").read_text(encoding="utf-8"))
+    return safe_yaml((data_dir("assess/data") / "benchmarks.yaml").read_text(encoding="utf-8"))
 
 
 # --- confidence --------------------------------------------------------------------------------

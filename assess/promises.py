@@ -14,14 +14,6 @@ import pandas as pd
 from .formatting import isna
 
 
-def _promised_at(row: pd.Series) -> pd.Timestamp:
-    """When the action was promised: the postmortem, else the resolution, else the start."""
-    for col in ("postmortem_at", "resolved", "start"):
-        if col in row and not isna(row[col]):
-            return row[col]
-    return pd.NaT
-
-
 def broken_promises(incidents: pd.DataFrame, actions: pd.DataFrame | None) -> list[dict[str, Any]]:
     """Every open action item (no owner, or not done by its due date) whose incident's class came
     back after the postmortem, one entry per action and class: [{action, owner, due, why,
@@ -29,31 +21,35 @@ def broken_promises(incidents: pd.DataFrame, actions: pd.DataFrame | None) -> li
     followers (after the first promise), followers_sev1}], the heaviest first."""
     if actions is None or actions.empty or incidents.empty or "class" not in incidents.columns:
         return []
-    by_key = incidents.set_index(incidents["key"].astype(str))
+    # narrow once: the per-action work below reads plain Python values, not frames
+    cols = incidents[["key", "class", "start", "severity", "title", "postmortem_at", "resolved"]]
+    keys = cols["key"].astype(str).tolist()
+    rows = dict(zip(keys, cols.itertuples(index=False), strict=True))
+    by_class: dict[str, list[tuple[pd.Timestamp, str, bool]]] = {}
+    for r, k in zip(cols.itertuples(index=False), keys, strict=True):
+        if not isna(r[1]):
+            by_class.setdefault(r[1], []).append((r[2], k, r[3] == "SEV1"))
     out = []
     for act in actions.itertuples(index=False):
         if bool(act.done) if not isna(act.done) else False:
             continue
         key = str(act.incident_key)
-        if key not in by_key.index:
+        origin = rows.get(key)
+        if origin is None or isna(origin[1]):
             continue
-        origin = by_key.loc[key]
-        if isinstance(origin, pd.DataFrame):  # a key twice: take the first
-            origin = origin.iloc[0]
-        cls = origin["class"]
-        promised = _promised_at(origin)
-        if isna(cls) or isna(promised):
+        promised = next((t for t in (origin[5], origin[6], origin[2]) if not isna(t)), None)
+        if promised is None:
             continue
-        later = incidents[(incidents["class"] == cls) & (incidents["start"] > promised)]
         if isna(act.owner):
-            why = "no_owner"
+            why, after = "no_owner", promised
         elif isna(act.due):
-            why = "no_due"
+            why, after = "no_due", promised
         else:
             # an action due after the next incident had not yet failed when it came
-            later = later[later["start"] > act.due]
-            why = "overdue"
-        if later.empty:
+            why, after = "overdue", max(promised, act.due)
+        later = [(k, sev1) for t, k, sev1 in by_class.get(origin[1], [])
+                 if not isna(t) and t > after]
+        if not later:
             continue
         out.append({
             "action": str(act.title),
@@ -61,11 +57,11 @@ def broken_promises(incidents: pd.DataFrame, actions: pd.DataFrame | None) -> li
             "due": None if isna(act.due) else act.due.date().isoformat(),
             "why": why,
             "from_key": key,
-            "from_title": None if isna(origin["title"]) else str(origin["title"]),
+            "from_title": None if isna(origin[4]) else str(origin[4]),
             "promised_at": promised.date().isoformat(),
-            "class": str(cls),
-            "followers": later["key"].astype(str).tolist(),
-            "followers_sev1": int(later["severity"].eq("SEV1").sum()),
+            "class": str(origin[1]),
+            "followers": [k for k, _ in later],
+            "followers_sev1": sum(1 for _, sev1 in later if sev1),
         })
     return _grouped(out)
 

@@ -65,7 +65,8 @@ def level_for(score: float) -> str:
 
 @cache
 def areas() -> dict[str, dict[str, str]]:
-    return yaml.safe_load((data_dir("questionnaires") / "areas.yaml").read_text(encoding="utf-8"))
+    return yaml.load((data_dir("questionnaires") / "areas.yaml").read_text(encoding="utf-8"),
+                     Loader=SafeLoader)
 
 
 def questionnaire_path(name: str) -> Path:
@@ -529,8 +530,11 @@ class AnswerSet:
 
 
 def read_answers(path: Path) -> AnswerSet:
+    from .files import load_yaml
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        # within limits (no expanding aliases, no foreign tags), through the C parser
+        data = load_yaml(path) or {}
     except yaml.YAMLError as exc:
         raise QuestionnaireError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):

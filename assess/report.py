@@ -25,14 +25,13 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 import weasyprint
-import yaml
 from markupsafe import Markup
 from weasyprint.urls import URLFetcher, URLFetchingError
 
 from . import analysis as analysis_
 from . import charts
 from .analysis import Analysis
-from .files import safe_csv
+from .files import safe_csv, safe_yaml
 from .formatting import fmt_date, fmt_minutes, fmt_number, fmt_pct, isna
 from .paths import data_dir
 
@@ -84,7 +83,7 @@ def data_uri(path: Path) -> str:
 @functools.cache
 def strings() -> dict[str, dict[str, Any]]:
     """The reports' words in each language (report_templates/strings.yaml)."""
-    return yaml.safe_load((TEMPLATES / "strings.yaml").read_text(encoding="utf-8"))
+    return safe_yaml((TEMPLATES / "strings.yaml").read_text(encoding="utf-8"))
 
 
 def translator(lang: str):

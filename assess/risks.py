@@ -33,6 +33,7 @@ import pandas as pd
 import yaml
 
 from . import questionnaires
+from .files import safe_yaml
 from .formatting import fmt_value
 from .metrics import catalog as metric_catalog
 from .paths import data_dir
@@ -269,7 +270,7 @@ def parse(data: dict[str, Any], file: str, action_ids: set[str],
 
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return safe_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
