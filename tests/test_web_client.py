@@ -247,6 +247,9 @@ def test_settings_edit_targets_hours_and_the_consultants_logo(app, alice):
     saved = yaml.safe_load((root_of(app, eid) / "engagement.yaml").read_text())
     assert saved["mitigation_targets"]["SEV1"] == 10 and saved["mitigation_targets"]["SEV2"] == 30
     assert saved["business_hours"] == {"start": "08:30", "end": "17:00", "days": ["mon", "tue", "wed", "thu"]}
+    page = text(alice, f"/e/{eid}/settings")  # the days as ticked boxes, as saved
+    assert '<input type="checkbox" name="hours_days" value="thu" checked>' in page
+    assert '<input type="checkbox" name="hours_days" value="fri">' in page
     if logo.is_file():
         assert saved["branding"]["consultant_logo"].startswith("branding/logo-")
         got = alice.get(f"/e/{eid}/logo?whose=consultant")

@@ -232,9 +232,12 @@ def plan(eid: int):
     board = [{"horizon": h, "label": library.horizons[h].get(lang) or library.horizons[h]["en"],
               "actions": [x for x in j["plan"]["actions"] if x.get("horizon") == h]}
              for h in library.horizons]
+    titles = {x["id"]: x["title"] for x in j["plan"]["actions"]}
     return render_template(
         "plan.html",
         row=row,
+        titles=titles,
+        warnings=[ids_to_titles(w, titles) for w in j["plan"].get("warnings") or []],
         flags=flags,
         board=board,
         view=request.args.get("view", "list"),
@@ -249,6 +252,16 @@ def plan(eid: int):
         lang=lang,
         statuses=plans.STATUSES,
     )
+
+
+def ids_to_titles(text: str, titles: dict[str, str]) -> str:
+    """A plan sentence with action ids ('one-command-rollback') told by their titles."""
+    import re
+
+    def swap(m):
+        return f"“{titles[m.group(0)]}”" if m.group(0) in titles else m.group(0)
+
+    return re.sub(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b", swap, text)
 
 
 HORIZON_FIRST_DAY = {"0-7": 1, "7-30": 8, "30-90": 31}  # day 1 is the plan's start date
