@@ -485,11 +485,13 @@ def test_plan_page_sets_a_status_and_shows_the_rules(app, alice, sample):
     assert "Error-budget rule" in page and "The error budget is spent" in page
     assert "Decisions needed" in page and "person-days it needs by" in page
     assert 'name="status"' in page and "diagnostic, done" in page
+    # on the sample's report date (6 November): the plan is stated as of that day, so a status
+    # recorded later is left out of it (plans' rule)
     r = alice.post(f"/e/{sample}/plan/actions/saturation-alerts",
-                   {"op": "status", "status": "done", "status_date": "2026-11-12"})
+                   {"op": "status", "status": "done", "status_date": "2026-11-06"})
     assert r.status_code == 302 and r.headers["Location"].endswith("#a-saturation-alerts")
     status = yaml.safe_load((root / "overrides.yaml").read_text())["actions"]["status"]
-    assert status["saturation-alerts"] == {"status": "done", "date": "2026-11-12"}
+    assert status["saturation-alerts"] == {"status": "done", "date": "2026-11-06"}
     row = alice.get(f"/e/{sample}/plan").data.decode().split('id="a-saturation-alerts"')[1].split("</tr>")[0]
     assert '<option value="done" selected>' in row and "overdue" not in row
     before = (root / "overrides.yaml").read_text()
