@@ -33,6 +33,7 @@ import pandas as pd
 import yaml
 
 from . import questionnaires
+from .errors import AssessError
 from .files import safe_yaml
 from .formatting import fmt_value
 from .metrics import catalog as metric_catalog
@@ -49,7 +50,7 @@ TOP = 3
 IMPACT_MAX = 10
 
 
-class CatalogError(ValueError):
+class CatalogError(AssessError, ValueError):
     """A problem with the risk catalog or the remediation library, naming the file and the key."""
 
 
