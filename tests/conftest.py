@@ -46,3 +46,31 @@ def realdata(name: str) -> Path:
         pytest.skip(f"shared real data not available here ({path} is absent: ../shared is not "
                     "checked out beside the project)")
     return path
+
+
+# --- the web app: a home with a migrated database and one consultant ------------------------------
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    from .webutil import make_home
+
+    make_home(tmp_path / "home")
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def app(home):
+    from .webutil import make_app
+
+    return make_app(home)
+
+
+@pytest.fixture
+def alice(app):
+    """The first consultant, signed in."""
+    from .webutil import Web
+
+    w = Web(app)
+    assert w.login().status_code == 302
+    return w

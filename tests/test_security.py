@@ -21,7 +21,7 @@ from assess.engagement import EngagementError, load_engagement
 from assess.importers.base import ImportError_
 from assess.web.db import Respondent
 
-from .webutil import PASSWORD, Web, make_app, make_home
+from .webutil import PASSWORD, Web, make_app
 
 # --- title clustering is bounded ----------------------------------------------------------------
 
@@ -93,24 +93,6 @@ def test_title_clustering_long_titles_equal_on_their_compared_part_are_one_class
 
 
 # --- YAML parsed within limits; a failed folder import leaves nothing ------------------------------
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    make_home(tmp_path / "home")
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def app(home):
-    return make_app(home)
-
-
-@pytest.fixture
-def alice(app) -> Web:
-    w = Web(app)
-    assert w.login().status_code == 302
-    return w
 
 
 def _folders(app) -> set[str]:

@@ -20,25 +20,14 @@ from assess.web.db import Answer, Respondent, head_revision
 from assess.web.service import sync_answers
 
 from .conftest import SAMPLE
-from .webutil import PASSWORD, Web, link_token, make_app, make_home, running_worker, zip_folder
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    make_home(tmp_path / "home")
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def app(home):
-    return make_app(home)
-
-
-@pytest.fixture
-def alice(app) -> Web:
-    w = Web(app)
-    assert w.login().status_code == 302
-    return w
+from .webutil import (
+    PASSWORD,
+    Web,
+    link_token,
+    make_app,
+    running_worker,
+    zip_folder,
+)
 
 
 @pytest.fixture

@@ -14,27 +14,9 @@ import yaml
 from assess import analysis
 
 from .conftest import SAMPLE
-from .webutil import Web, make_app, make_home
+from .webutil import Web, make_app
 
 PD = SAMPLE / "incidents" / "pagerduty_incidents_2026-08-03_2026-10-31.csv"
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    make_home(tmp_path / "home")
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def app(home):
-    return make_app(home)
-
-
-@pytest.fixture
-def alice(app) -> Web:
-    w = Web(app)
-    assert w.login().status_code == 302
-    return w
 
 
 def root_of(app, eid: int) -> Path:

@@ -19,18 +19,7 @@ from assess.web.db import EngagementRow, ReportJob, utcnow
 from assess.web.service import queue_report
 
 from .conftest import SAMPLE
-from .webutil import Web, free_port, make_app, make_home, running_worker, wait_for
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    make_home(tmp_path / "home")
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def app(home):
-    return make_app(home)
+from .webutil import Web, free_port, running_worker, wait_for
 
 
 @pytest.fixture
