@@ -431,8 +431,8 @@ def test_the_sample_tells_one_coherent_story():
 
 # --- the web interview offers "don't know" and "not applicable" ----------------------------------
 
-# the web app's fixtures, shared with tests/test_web.py
-home, app, alice, sample = web.home, web.app, web.alice, web.sample
+# the web app's fixtures: home, app and alice come from conftest, sample from tests/test_web.py
+sample = web.sample
 
 
 def test_web_interview_saves_dont_know_and_not_applicable_and_refuses_it_where_not_offered(alice):
