@@ -509,17 +509,18 @@ def assess_risk(risk: Risk, ev: Evidence, flags: dict[str, np.ndarray], gaps: di
     likelihood, impact and finding."""
     df = ev.incidents
     evidence_mask = np.zeros(len(df), bool)
-    strength = np.full(len(df), "", dtype=object)
+    # each incident's strongest mark so far, as a rank (0 recorded .. 2 inferred; 3 none yet)
+    rank = np.full(len(df), len(STRENGTH_ORDER), dtype=np.int8)
     signals, metric_ev, answer_ev, promise_ev = [], [], [], []
     total_weight = weighted = 0.0
     decisive: str | None = None
     named: dict[str, str] = {}
 
     def take(mask: np.ndarray, kinds: np.ndarray) -> None:
-        nonlocal evidence_mask
-        for pos in np.flatnonzero(mask):  # keep each incident's strongest mark
-            if not strength[pos] or STRENGTH_ORDER[kinds[pos]] < STRENGTH_ORDER[strength[pos]]:
-                strength[pos] = kinds[pos]
+        nonlocal evidence_mask, rank
+        # STRENGTH_ORDER lists the marks by rank, so a mark's category code is its rank
+        ranks = pd.Categorical(kinds, categories=list(STRENGTH_ORDER)).codes
+        rank = np.where(mask, np.minimum(rank, ranks), rank)  # keep the strongest mark
         evidence_mask |= mask
 
     for sig in risk.signals:
@@ -577,6 +578,7 @@ def assess_risk(risk: Risk, ev: Evidence, flags: dict[str, np.ndarray], gaps: di
         weighted += sig.weight * force
         signals.append(entry)
 
+    strength = np.array(list(STRENGTH_ORDER) + [""], dtype=object)[rank]
     hits = df[evidence_mask].assign(strength=strength[evidence_mask]) if len(df) else df.assign(
         strength=pd.Series(dtype=object))
     flags_hit = {k: v[evidence_mask] for k, v in flags.items()}

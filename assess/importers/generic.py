@@ -89,6 +89,24 @@ def signature(header: list[str]) -> str:
     return hashlib.sha256("\x1f".join(h.strip() for h in header).encode()).hexdigest()[:16]
 
 
+def recognise_columns(header: list[str], given: dict[str, str] | None = None) -> dict[str, str]:
+    """Canonical field -> column: the given mapping, completed by the columns named like a field
+    (each column used once). What the generic importer recognises on its own when none is given."""
+    mapping = dict(given or {})
+    used = set(mapping.values())
+    by_norm = {_norm(h): h for h in header if h}
+    for fld, names in FIELDS.items():
+        if fld in mapping:
+            continue
+        for name in (fld.replace("_", " "), *names):
+            col = by_norm.get(_norm(name))
+            if col and col not in used:
+                mapping[fld] = col
+                used.add(col)
+                break
+    return mapping
+
+
 def resolve_mapping(header: list[str], given: dict[str, str]) -> dict[str, str]:
     """Canonical field -> column: the given mapping, completed by columns named like a field."""
     unknown = [f for f in given if f not in FIELDS]
@@ -99,18 +117,7 @@ def resolve_mapping(header: list[str], given: dict[str, str]) -> dict[str, str]:
     if missing:
         raise ImportError_(f"--map: no column named {', '.join(map(repr, missing))} in the file; "
                            f"its columns are: {', '.join(header)}")
-    mapping = dict(given)
-    used = set(given.values())
-    by_norm = {_norm(h): h for h in header}
-    for fld, names in FIELDS.items():
-        if fld in mapping:
-            continue
-        for name in (fld.replace("_", " "), *names):
-            col = by_norm.get(_norm(name))
-            if col and col not in used:
-                mapping[fld] = col
-                used.add(col)
-                break
+    mapping = recognise_columns(header, given)
     if not any(header):
         raise ImportError_("the first line holds no column names")
     if "title" not in mapping or not ({"detected", "impact_start"} & set(mapping)):

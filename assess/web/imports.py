@@ -21,7 +21,7 @@ from .. import importers, store
 from ..engagement import EngagementError, load_engagement
 from ..formatting import isna
 from ..importers.base import ImportError_, sha256
-from ..importers.generic import FIELDS, _norm
+from ..importers.generic import FIELDS, recognise_columns
 from .auth import db_session, login_required, write, ws
 from .db import EngagementRow, Upload
 from .engagements import choices, engagement_or_404
@@ -95,17 +95,7 @@ def import_note(note: str) -> str:
 
 def guess_mapping(header: list[str]) -> dict[str, str]:
     """What the generic importer recognises on its own: canonical field -> column, by name."""
-    by_norm = {_norm(h): h for h in header if h}
-    mapping: dict[str, str] = {}
-    used: set[str] = set()
-    for fld, names in FIELDS.items():
-        for name in (fld.replace("_", " "), *names):
-            col = by_norm.get(_norm(name))
-            if col and col not in used:
-                mapping[fld] = col
-                used.add(col)
-                break
-    return mapping
+    return recognise_columns(header)
 
 
 def sample_values(reader, path: Path, most: int = SAMPLES) -> dict[str, list[str]]:
