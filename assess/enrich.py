@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .engagement import DEFAULT_IMPACT_BY_SEVERITY, BusinessHours, Engagement
 from .files import safe_yaml
@@ -113,11 +115,15 @@ def normalise_title(title: str) -> str:
 
 
 def normalise_titles(titles: pd.Series) -> pd.Series:
-    """normalise_title over a column, vectorised (pyarrow's regex engine); same results."""
+    """normalise_title over a column, vectorised (pyarrow's regex engine); same results.
+
+    One pass instead of three: at each position the noise tokens are tried first, then a single
+    character outside [a-z ], then a space, exactly the matches the passes of normalise_title find
+    in turn (they all read the lower-cased text), and each run of them becomes one space."""
     text = titles.astype("string").str.lower()
-    text = text.str.replace(_NOISE.pattern, " ", regex=True)
-    text = text.str.replace(_PUNCT.pattern, " ", regex=True)
-    return text.str.replace(r" +", " ", regex=True).str.strip()
+    # one character at a time: a run of them could swallow the start of a noise token
+    text = text.str.replace(f"(?:{_NOISE.pattern}|[^a-z ]| )+", " ", regex=True)
+    return text.str.strip()
 
 
 def incident_classes(df: pd.DataFrame) -> pd.Series:
@@ -135,18 +141,14 @@ def incident_classes(df: pd.DataFrame) -> pd.Series:
     titles = df["title"].fillna("").astype("string")
     norms = normalise_titles(titles)
     rc = df["root_cause"].astype("string").str.strip().str.lower()
-    has_rc = rc.notna() & (rc != "")
-    labels = pd.Series(pd.NA, index=df.index, dtype="string")
-    labels[has_rc] = rc[has_rc] + " @ " + df.loc[has_rc, "service"].fillna("any").astype("string")
-    rep_norms: list[str] = []
-    rep_labels: list[str] = []
-    seen: dict[str, str] = {}
-    for norm, label in zip(norms[has_rc], labels[has_rc], strict=True):
-        if norm not in seen:
-            seen[norm] = label
-            if len(rep_norms) < TITLE_CLUSTERS_MAX:
-                rep_norms.append(norm[:TITLE_COMPARE_CHARS])
-                rep_labels.append(label)
+    has_rc = (rc.notna() & (rc != "")).to_numpy(bool)
+    rc_labels = rc[has_rc] + " @ " + df.loc[has_rc, "service"].fillna("any").astype("string")
+    # the first root-cause label of each distinct normalised title, in table order
+    firsts = pd.DataFrame({"norm": norms[has_rc].to_numpy(object),
+                           "label": rc_labels.to_numpy(object)}).drop_duplicates("norm")
+    seen: dict[str, str] = dict(zip(firsts["norm"], firsts["label"], strict=True))
+    rep_norms = [n[:TITLE_COMPARE_CHARS] for n in firsts["norm"][:TITLE_CLUSTERS_MAX]]
+    rep_labels = list(firsts["label"][:TITLE_CLUSTERS_MAX])
     pending = ~has_rc
     first_title = titles[pending].groupby(norms[pending], sort=False).first()
     for norm, title in first_title.items():
@@ -159,18 +161,65 @@ def incident_classes(df: pd.DataFrame) -> pd.Series:
         if not match and len(rep_norms) < TITLE_CLUSTERS_MAX:
             rep_norms.append(norm[:TITLE_COMPARE_CHARS])
             rep_labels.append(label)
-    labels[pending] = norms[pending].map(seen)
-    return labels.astype("string")
+    # every row's label in pyarrow, through the distinct titles (no Python string per incident)
+    codes, uniques = pd.factorize(norms)
+    by_title = pa.array([seen[u] for u in uniques], pa.large_string()).take(pa.array(codes))
+    own = _arrow(rc + " @ " + df["service"].fillna("any").astype("string"))
+    labels = pc.if_else(pa.array(has_rc), own, by_title)
+    return pd.Series(pd.arrays.ArrowStringArray(labels), index=df.index, dtype="string")
+
+
+def _arrow(text: pd.Series):
+    """A pandas 'string' column's pyarrow array (one chunk)."""
+    array = pa.array(text.array)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def recurring_flags(df: pd.DataFrame, days: int) -> pd.Series:
-    """True where an earlier incident of the same class started within `days` before."""
+    """True where an earlier incident of the same class started within `days` before (the
+    previous incident of its class in start-then-key order; no class, no recurrence)."""
     if df.empty:
         return pd.Series([], dtype=bool, index=df.index)
-    ordered = df.sort_values(["class", "start", "key"], kind="mergesort")
-    same = ordered["class"].eq(ordered["class"].shift())
-    gap = ordered["start"] - ordered["start"].shift()
-    return (same & (gap <= pd.Timedelta(days=days))).reindex(df.index).fillna(False).astype(bool)
+    codes = pd.factorize(df["class"])[0]
+    by_start = start_key_order(df["start"], df["key"])
+    order = by_start[np.argsort(codes[by_start], kind="stable")]
+    code = codes[order]
+    start = _micros(df["start"])[order]
+    gap = start[1:] - start[:-1]
+    known = (start[1:] != _NAT) & (start[:-1] != _NAT)
+    hit = (code[1:] == code[:-1]) & (code[1:] >= 0) & known & (gap <= days * 86_400_000_000)
+    flags = np.zeros(len(df), dtype=bool)
+    flags[order[1:]] = hit
+    return pd.Series(flags, index=df.index)
+
+
+_NAT = np.iinfo(np.int64).min
+
+
+def _micros(when: pd.Series) -> np.ndarray:
+    """A UTC timestamp column as int64 microseconds (missing: _NAT)."""
+    return when.to_numpy(dtype="datetime64[us]").view("int64")
+
+
+def start_key_order(start: pd.Series, key: pd.Series) -> np.ndarray:
+    """Row positions in start order (missing last), ties by key: what
+    sort_values(["start", "key"], kind="mergesort") gives, without sorting a million keys
+    as text (only the rows that share a start are ordered by key)."""
+    t = _micros(start)
+    t = np.where(t == _NAT, np.iinfo(np.int64).max, t)
+    order = np.argsort(t, kind="stable")
+    ts = t[order]
+    same = ts[1:] == ts[:-1]
+    if same.any():
+        tied = np.zeros(len(ts), dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        at = np.flatnonzero(tied)
+        rows = order[at]
+        rank = pd.factorize(key.to_numpy(dtype=object, na_value=None)[rows], sort=True)[0]
+        rank = np.where(rank < 0, len(rows), rank)  # a missing key last, as sort_values puts it
+        order[at] = rows[np.lexsort((rank, t[rows]))]
+    return order
 
 
 # --- business hours ----------------------------------------------------------------------------
@@ -211,18 +260,25 @@ def _change(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> pd.DataFram
     """Per incident: the latest deploy of its service within the change window before its start
     (`deploy_key`, time evidence) and whether it is change related, with the basis."""
     window = pd.Timedelta(minutes=s.change_window_minutes)
-    out = pd.DataFrame({"deploy_key": pd.Series(pd.NA, index=df.index, dtype="string")})
-    deps = deploys.dropna(subset=["service", "deployed_at"]).sort_values(["deployed_at", "key"])
-    incs = df.dropna(subset=["service", "start"])[["service", "start"]]
-    if len(incs) and len(deps):
+    deploy_key = np.full(len(df), None, dtype=object)
+    deps = deploys.dropna(subset=["service", "deployed_at"])
+    deps = deps.iloc[start_key_order(deps["deployed_at"], deps["key"])]
+    known = (df["service"].notna() & df["start"].notna()).to_numpy(bool)
+    if known.any() and len(deps):
+        # services as shared integer codes: merge_asof's `by` on integers, not text
+        codes, _ = pd.factorize(pd.concat([df["service"][known], deps["service"]],
+                                          ignore_index=True))
+        incs = pd.DataFrame({"start": df["start"][known].array, "pos": np.flatnonzero(known),
+                             "service": codes[:known.sum()]}).sort_values("start", kind="mergesort")
         joined = pd.merge_asof(
-            incs.assign(pos=incs.index).sort_values("start").astype({"service": object}),
-            deps[["key", "service", "deployed_at"]].rename(columns={"key": "deploy_key"})
-            .astype({"service": object}),
+            incs, pd.DataFrame({"deploy_key": deps["key"].to_numpy(object),
+                                "service": codes[known.sum():],
+                                "deployed_at": deps["deployed_at"].array}),
             left_on="start", right_on="deployed_at", by="service", direction="backward",
             tolerance=window, allow_exact_matches=True)
-        hits = joined[joined["deploy_key"].notna()]
-        out.loc[hits["pos"].to_numpy(), "deploy_key"] = hits["deploy_key"].astype(str).to_numpy()
+        hits = joined["deploy_key"].notna().to_numpy(bool)
+        deploy_key[joined["pos"].to_numpy()[hits]] = joined["deploy_key"].to_numpy(object)[hits]
+    out = pd.DataFrame({"deploy_key": pd.Series(deploy_key, index=df.index, dtype="string")})
     near = out["deploy_key"].notna().to_numpy(bool)
     cause = df["root_cause"].astype("string").str.strip()
     recorded = (cause.notna() & cause.ne("")).to_numpy(bool)
@@ -245,8 +301,15 @@ def _timeline(df: pd.DataFrame) -> pd.Series:
     if len(problems):
         words = (problems["later"].str.replace("_", " ") + " " + problems["minutes"].map(
             lambda m: f"{m:g}") + " min before " + problems["earlier"].str.replace("_", " "))
-        joined = words.groupby(problems["position"]).agg("; ".join)
-        text.iloc[joined.index.to_numpy()] = joined.to_numpy()
+        # most incidents have one pair out of order: join only where there are several
+        position = problems["position"].to_numpy()
+        many = pd.Series(position).duplicated(keep=False).to_numpy()
+        values = np.full(len(df), None, dtype=object)
+        values[position[~many]] = words.to_numpy(object)[~many]
+        if many.any():
+            joined = words[many].groupby(problems["position"][many]).agg("; ".join)
+            values[joined.index.to_numpy()] = joined.to_numpy(object)
+        text = pd.Series(values, index=df.index, dtype="string")
     return text
 
 
@@ -254,9 +317,10 @@ def enrich(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame
            s: Settings) -> pd.DataFrame:
     """Every incident with its derived facts (columns listed in docs/metrics.md), sorted by start
     then key so that every order-dependent step is independent of the input's order."""
-    df = incidents.copy()
-    df["start"] = df["impact_start"].fillna(df["detected"])
-    df = df.sort_values(["start", "key"], kind="mergesort").reset_index(drop=True)
+    start = incidents["impact_start"].fillna(incidents["detected"])
+    order = start_key_order(start, incidents["key"])
+    df = incidents.take(order).reset_index(drop=True)  # the one copy of the canonical columns
+    df["start"] = start.take(order).reset_index(drop=True)
     df["start_fallback"] = df["impact_start"].isna() & df["detected"].notna()
     df["in_window"] = ((df["start"] >= s.start) & (df["start"] < s.end)).fillna(False)
     df["before_window"] = (df["start"] < s.start).fillna(False)
@@ -303,22 +367,29 @@ def enrich(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame
     has_pm = df["postmortem_at"].notna() | df["postmortem_url"].notna()
     df["missing_postmortem"] = df["major"] & ~has_pm
 
-    df["class"] = pd.Series(pd.NA, index=df.index, dtype="string")
-    df["recurring"] = False
     # an incident recurs when its class was seen within the recurrence window before it, even
-    # if that earlier incident fell before the assessment window: look back that far
+    # if that earlier incident fell before the assessment window: look back that far; only the
+    # window's incidents carry a class and a recurrence flag onwards
     lookback = s.start - pd.Timedelta(days=s.recurrence_days)
-    seen = df.index[df["in_window"] | ((df["start"] >= lookback) & (df["start"] < s.start))
-                    .fillna(False)]
-    if len(seen) and df["in_window"].any():
+    in_window = df["in_window"].to_numpy(bool)
+    seen = in_window | ((df["start"] >= lookback) & (df["start"] < s.start)).fillna(False) \
+        .to_numpy(bool)
+    classes = pa.nulls(len(df), pa.large_string())
+    recurring = np.zeros(len(df), dtype=bool)
+    if seen.any() and in_window.any():
         # only the columns each step reads: a row filter of the whole table copies every column
-        df.loc[seen, "class"] = incident_classes(df.loc[seen, ["title", "root_cause", "service"]])
-        df.loc[seen, "recurring"] = recurring_flags(df.loc[seen, ["class", "start", "key"]],
-                                                    s.recurrence_days)
-    # only the window's incidents carry a class and a recurrence flag onwards
-    df.loc[~df["in_window"], "class"] = pd.NA
-    df.loc[~df["in_window"], "recurring"] = False
-    df["recurring"] = df["recurring"].astype(bool)
+        sub = df.loc[seen, ["title", "root_cause", "service", "start", "key"]]
+        sub["class"] = incident_classes(sub[["title", "root_cause", "service"]])
+        keep = in_window[seen]
+        recurring[np.flatnonzero(seen)[keep]] = recurring_flags(
+            sub[["class", "start", "key"]], s.recurrence_days).to_numpy(bool)[keep]
+        # each window row takes its class from `sub` by position; the others take a null
+        source = np.full(len(df), len(sub))
+        source[np.flatnonzero(seen)[keep]] = np.flatnonzero(keep)
+        known = _arrow(sub["class"])
+        classes = pa.concat_arrays([known, pa.nulls(1, known.type)]).take(pa.array(source))
+    df["class"] = pd.Series(pd.arrays.ArrowStringArray(classes), index=df.index, dtype="string")
+    df["recurring"] = recurring
     return df
 
 

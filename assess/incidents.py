@@ -93,26 +93,31 @@ def timeline_problems(frame: pd.DataFrame) -> pd.DataFrame:
     (the frame's row position), key, provenance, earlier (the field that should come first),
     later (the field recorded before it), minutes (by how much, > 0).
     """
+    import numpy as np
+
     parts = []
-    latest = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
-    latest_field = pd.Series(pd.NA, index=frame.index, dtype="string")
-    positions = pd.Series(range(len(frame)), index=frame.index)
-    for col in TIMELINE_ORDER:
+    # the running latest time and its field, as numpy arrays (NaT compares false either way)
+    latest = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[us]")
+    latest_field = np.full(len(frame), -1)
+    for i, col in enumerate(TIMELINE_ORDER):
         if col not in frame.columns:
             continue
-        value = frame[col]
-        bad = (value < latest).fillna(False).astype(bool)
+        value = frame[col].to_numpy(dtype="datetime64[us]")
+        bad = value < latest
         if bad.any():
-            gap = (latest[bad] - value[bad]).dt.total_seconds() / 60.0
+            at = np.flatnonzero(bad)
+            gap = pd.Series(latest[at] - value[at]).dt.total_seconds() / 60.0
             parts.append(pd.DataFrame({
-                "position": positions[bad].astype(int),
-                "key": frame.loc[bad, "key"],
-                "provenance": frame.loc[bad, "provenance"] if "provenance" in frame.columns
-                else pd.NA,
-                "earlier": latest_field[bad], "later": col, "minutes": gap.round(1)}))
-        newer = value.notna() & ~bad
-        latest = latest.where(~newer, value)
-        latest_field = latest_field.where(~newer, col)
+                "position": at.astype(int),
+                "key": frame["key"].iloc[at].reset_index(drop=True),
+                "provenance": frame["provenance"].iloc[at].reset_index(drop=True)
+                if "provenance" in frame.columns else pd.NA,
+                "earlier": pd.array(np.array(TIMELINE_ORDER, dtype=object)[latest_field[at]],
+                                    dtype="string"),
+                "later": col, "minutes": gap.round(1).to_numpy()}))
+        newer = ~np.isnat(value) & ~bad
+        latest = np.where(newer, value, latest)
+        latest_field = np.where(newer, i, latest_field)
     columns = ["position", "key", "provenance", "earlier", "later", "minutes"]
     if not parts:
         return pd.DataFrame(columns=columns)

@@ -119,10 +119,13 @@ def stats(values: pd.Series, incidents: int | None = None) -> dict[str, Any]:
     """median, p90, mean, max, n of a series of minutes, with its basis and confidence.
 
     NaN is missing; a negative value is a pair of times out of order: neither is measured."""
-    raw = pd.to_numeric(values, errors="coerce").astype(float)
+    if isinstance(values, pd.Series) and values.dtype.kind == "f":  # the enriched durations
+        raw = values.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        raw = pd.to_numeric(values, errors="coerce").astype(float).to_numpy(na_value=np.nan)
     total = len(raw) if incidents is None else incidents
     out_of_order = int((raw < 0).sum())
-    v = raw[raw >= 0].to_numpy()
+    v = raw[raw >= 0]
     n = len(v)
     coverage = round(n / total, 4) if total else None
     basis = {"n": n, "incidents": int(total), "missing": int(total - n - out_of_order),
@@ -173,11 +176,14 @@ def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
     keys = _keys_by_class(families)
     services = (families.dropna(subset=["service"]).drop_duplicates(["class", "service"])
                 .sort_values("service").groupby("class")["service"].agg(list))
+    services = {label: [str(v) for v in values] for label, values in services.items()}
     classes = [{
-        "class": str(label), "incidents": int(row.incidents), "weight": int(row.weight),
-        "recurrences": int(row.recurrences), "keys": keys[label],
-        "services": [str(v) for v in services.get(label, [])],
-    } for label, row in summary.iterrows()]
+        "class": str(label), "incidents": int(incidents), "weight": int(weight),
+        "recurrences": int(recurrences), "keys": keys[label],
+        "services": services.get(label, []),
+    } for label, incidents, weight, recurrences in zip(
+        summary.index, summary["incidents"].tolist(), summary["weight"].tolist(),
+        summary["recurrences"].tolist(), strict=True)]
     # the heaviest families first: severity-weighted size (SEV1 8, SEV2 4, SEV3 2, SEV4 1)
     classes.sort(key=lambda c: (-c["weight"], -c["incidents"], c["class"]))
     n, recurring = len(df), int(df["recurring"].sum())
@@ -350,7 +356,7 @@ def change_failure(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> dict
     friday_late = int(((local.dt.day_of_week == 4) & (local.dt.hour >= 16)).sum())
     related = df.loc[df["change_related"], ["key", "deploy_key", "change_basis", "ttr"]]
     near = df.loc[df["near_deploy"], ["key"]]
-    blamed = set(related["deploy_key"].dropna().astype(str))
+    blamed = related["deploy_key"].dropna().astype(str).unique()
     dep_keys = deps["key"].astype(str)
     rolled_back = deps["outcome"].eq("rolled_back").fillna(False)
     failed = deps["outcome"].eq("failed").fillna(False)
@@ -676,8 +682,17 @@ def compute_with_frame(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: 
     """The metrics document and the in-window rows of the enriched table it was computed from,
     which the risks, the reports and the pages read (never recomputing a flag)."""
     table = enrich(incidents, deploys, actions, s)
-    frame = table[table["in_window"]].reset_index(drop=True)
+    frame = window_rows(table)
     return compute_from_table(table, deploys, actions, s, frame), frame
+
+
+def window_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The in-window rows of the enriched table. The table is in start order, so they are one
+    run of rows: a slice shares the table's memory where a boolean filter would copy it."""
+    rows = np.flatnonzero(table["in_window"].to_numpy(bool))
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return table.iloc[rows[0]:rows[-1] + 1].reset_index(drop=True)
+    return table[table["in_window"]].reset_index(drop=True)
 
 
 def compute_from_table(table: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame,
@@ -685,7 +700,7 @@ def compute_from_table(table: pd.DataFrame, deploys: pd.DataFrame, actions: pd.D
     """The metrics document from the enriched table (enrich.enrich); `frame`, its in-window rows
     when the caller has them already."""
     avail_rows, avail_overall = availability(table, s)
-    df = table[table["in_window"]].reset_index(drop=True) if frame is None else frame
+    df = window_rows(table) if frame is None else frame
     durations = _duration_block(df)
     # time to detect splits by who detected: one median over both describes neither
     mttd_by_source = {str(k): stats(g, len(g)) for k, g in
