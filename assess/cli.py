@@ -266,13 +266,15 @@ def metrics(directory: Path, as_json: bool) -> None:
 
     Example: assess metrics sample_engagement --json
     """
-    from .analysis import analyse
+    from .caches import remembered
 
-    m = analyse(directory).metrics
-    if as_json:
-        click.echo(json.dumps(m, indent=2, default=str))
-        return
-    click.echo(format_metrics(m))
+    def produce() -> str:
+        from .analysis import analyse
+
+        m = analyse(directory).metrics
+        return json.dumps(m, indent=2, default=str) if as_json else format_metrics(m)
+
+    click.echo(remembered("metrics", directory, [as_json], produce))
 
 
 def _fmt_min(v) -> str:
@@ -514,12 +516,16 @@ def risks(directory: Path, as_json: bool, add_risk: str | None, edit_risk: str |
                            risk_edit={k: v for k, v in (("title", title), ("finding", finding))
                                       if v is not None})
         click.echo(f"Saved to {directory / 'overrides.yaml'}", err=True)
-    ranked = _judgement(directory, lang)["risks"]
-    if as_json:
-        doc = {"top": [r["id"] for r in ranked if r["top"]], "risks": ranked}
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
-        return
-    click.echo(format_risks(ranked))
+    from .caches import remembered
+
+    def produce() -> str:
+        ranked = _judgement(directory, lang)["risks"]
+        if as_json:
+            doc = {"top": [r["id"] for r in ranked if r["top"]], "risks": ranked}
+            return json.dumps(doc, indent=2, ensure_ascii=False, default=str)
+        return format_risks(ranked)
+
+    click.echo(remembered("risks", directory, [as_json, lang], produce))
 
 
 def format_risks(ranked: list[dict]) -> str:

@@ -25,6 +25,7 @@ import pandas as pd
 import yaml
 
 from . import importers
+from .caches import CACHE_ENV, CACHE_OFF, cache_root  # noqa: F401 - store.cache_root is used
 from .engagement import Engagement, EngagementError
 from .files import YAML_MAX_BYTES, YamlLimitError, atomic_write, folder_lock, load_yaml
 from .importers.base import ImportError_, Problem, ReadContext, sha256
@@ -562,19 +563,7 @@ def read_raw_table(engagement: Engagement, kind: str,
 # pandas and pyarrow versions. An import or a removal changes the manifest, hence the key: a stale
 # table is never found, only left for pruning. Written atomically under the folder lock.
 
-CACHE_ENV = "ASSESS_CACHE_DIR"
-CACHE_OFF = "off"  # ASSESS_CACHE_DIR=off: no cache at all
 CACHE_MAX_BYTES = 1 << 30  # the table cache's files beyond this are pruned, least recently used
-
-
-def cache_root() -> Path | None:
-    """The user's cache folder for assess (ASSESS_CACHE_DIR, else $XDG_CACHE_HOME/assess, else
-    ~/.cache/assess); None when ASSESS_CACHE_DIR is 'off'."""
-    value = os.environ.get(CACHE_ENV)
-    if value:
-        return None if value.strip().lower() == CACHE_OFF else Path(value)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "assess"
 
 
 @functools.cache

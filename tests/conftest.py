@@ -74,3 +74,20 @@ def alice(app):
     w = Web(app)
     assert w.login().status_code == 302
     return w
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache_folder(tmp_path_factory):
+    """The suite's caches (tables, charts, results) in a folder of its own, never the user's;
+    a test or module that needs its own sets ASSESS_CACHE_DIR again."""
+    import os
+
+    from assess.caches import CACHE_ENV
+
+    old = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("assess-cache"))
+    yield
+    if old is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = old
