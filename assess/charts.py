@@ -135,9 +135,12 @@ def detection_sources(m: dict[str, Any], primary: str = "#1F3A5F", lang: str = "
     return _layout(fig, TEXT[lang]["detection_title"], primary)
 
 
+REPORT_CHARTS = ("incidents_per_week", "availability", "error_budget", "mttr_trend", "detection")
+
+
 def report_figures(m: dict[str, Any], primary: str, accent: str,
                    lang: str = "en") -> dict[str, go.Figure]:
-    """The figures of the assessment report, by name, in the report's language."""
+    """The figures of the assessment report, by name (REPORT_CHARTS), in the report's language."""
     return {
         "incidents_per_week": incidents_per_week(m, primary, lang),
         "availability": availability_by_month(m, primary, accent, lang),

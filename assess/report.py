@@ -141,10 +141,13 @@ def render_html(template: str, context: dict[str, Any]) -> str:
     return environment().get_template(template).render(**context)
 
 
-def layout(html: str, fetcher: SafeFetcher) -> weasyprint.Document:
-    """Lay out the HTML into pages with the safe fetcher."""
+def layout(html: str, fetcher: SafeFetcher, images: dict[str, Any] | None = None
+           ) -> weasyprint.Document:
+    """Lay out the HTML into pages with the safe fetcher (`images`: WeasyPrint's image cache,
+    by URL, when the caller wants to see the images it loaded)."""
     base = str(TEMPLATES) + "/"
-    return weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher).render()
+    return weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher).render(
+        cache={} if images is None else images)
 
 
 def write_pdf(doc: weasyprint.Document, metadata: dict[str, Any] | None = None,
@@ -394,23 +397,68 @@ def report_svgs(a: Analysis, lang: str = "en") -> dict[str, str]:
     return charts.to_svg(report_figures(a, lang), sizes=CHART_SIZES)
 
 
+def chart_size(name: str) -> tuple[int, int]:
+    return CHART_SIZES.get(name, (720, 300))  # charts.to_svg's default size
+
+
+def placeholder_svg(name: str) -> str:
+    """An empty SVG of a chart's size: the layout needs only the size of an image, so the page is
+    laid out around it while the chart is drawn, and the chart is put in its place after."""
+    w, h = chart_size(name)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+            f'viewBox="0 0 {w} {h}"></svg>')
+
+
+def put_charts_in_place(images: dict[str, Any], svgs: dict[str, str]) -> bool:
+    """Replace each placeholder the layout loaded (placeholder_svg) by its chart, keeping the
+    layout. False, changing nothing, when that cannot be done exactly (a chart whose intrinsic
+    size differs from its placeholder's, or a WeasyPrint whose images are built differently):
+    the caller then lays the page out again with the charts themselves."""
+    from xml.etree import ElementTree
+
+    from weasyprint.images import SVGImage
+    from weasyprint.svg import SVG
+
+    swaps = []
+    for url, image in images.items():
+        parts = urlsplit(url)
+        if parts.scheme != CHART_SCHEME:
+            continue
+        if parts.path not in svgs or not isinstance(image, SVGImage) or not all(
+                hasattr(image, a) for a in ("_svg", "_context", "_base_url", "_url_fetcher")):
+            return False
+        context = image._context
+        try:
+            real = SVG(ElementTree.fromstring(svgs[parts.path].encode("utf-8")), image._base_url,
+                       context.font_config if context is not None else None, image._url_fetcher)
+            same = real.get_intrinsic_size(16) == image._svg.get_intrinsic_size(16)
+        except Exception:  # noqa: BLE001 - the page is laid out again with the charts
+            return False
+        if not same:
+            return False
+        swaps.append((image, real))
+    for image, real in swaps:
+        image._svg = real
+    return True
+
+
 class _ChartsInBackground:
     """The report's charts drawn in a thread while the page is built and laid out; each is
     waited for when the layout reaches its image (SafeFetcher)."""
 
-    def __init__(self, figures: dict[str, Any]):
-        self.names = list(figures)
+    def __init__(self, build: Any, names: tuple[str, ...] = charts.REPORT_CHARTS):
+        self.names = list(names)
         self.svgs: dict[str, str] = {}
         self.error: BaseException | None = None
         self.seconds = 0.0
-        self.thread = threading.Thread(target=self._run, args=(figures,), daemon=True,
+        self.thread = threading.Thread(target=self._run, args=(build,), daemon=True,
                                        name="assess-charts")
         self.thread.start()
 
-    def _run(self, figures: dict[str, Any]) -> None:
+    def _run(self, build: Any) -> None:
         clock = time.perf_counter()
-        try:
-            self.svgs = charts.to_svg(figures, sizes=CHART_SIZES)
+        try:  # the figures are built here too: plotly's first figure costs a tenth of a second
+            self.svgs = charts.to_svg(build(), sizes=CHART_SIZES)
         except BaseException as exc:  # noqa: BLE001 - raised again in the thread that waits
             self.error = exc
         self.seconds = time.perf_counter() - clock
@@ -446,7 +494,7 @@ def render(a: Analysis, out_dir: Path, report: str = "assessment", lang: str | N
         background = None
         if svgs is None and report == "assessment":
             step("charts")
-            background = _ChartsInBackground(report_figures(a, lang))
+            background = _ChartsInBackground(lambda: report_figures(a, lang))
         step("data")
         j = judgement or analysis_.judgement(a, lang)
         timings["data"] = time.perf_counter() - clock
@@ -455,16 +503,25 @@ def render(a: Analysis, out_dir: Path, report: str = "assessment", lang: str | N
         fetched: dict[str, Any] = {}
         if background is not None:
             srcs = {name: f"{CHART_SCHEME}:{name}" for name in background.names}
-            fetched = {name: background.getter(name) for name in background.names}
+            fetched = {name: functools.partial(placeholder_svg, name) for name in background.names}
         context = build_context(a, lang, svgs or {}, j, chart_srcs=srcs)
         html = render_html(f"{report}.html", context)
         roots = [TEMPLATES] + ([e.path("branding")] if e.path("branding").is_dir() else [])
         fetcher = SafeFetcher(roots, fetched)
         step("layout")
-        doc = layout(html, fetcher)
-        if background is not None:
-            background.wait()  # drawn by now (each image waited for it); errors surface here
+        images: dict[str, Any] = {}
+        doc = layout(html, fetcher, images)
         timings["layout"] = time.perf_counter() - clock
+        if background is not None:
+            # laid out around placeholders while the charts were drawn: put them in place, or
+            # (never silently with a wrong size) lay the page out again with the charts
+            clock = time.perf_counter()
+            drawn = background.wait()
+            if not put_charts_in_place(images, drawn):
+                fetcher = SafeFetcher(roots, {n: functools.partial(drawn.get, n) for n in drawn})
+                doc = layout(html, fetcher)
+                timings["layout_again"] = time.perf_counter() - clock
+            timings["charts_wait"] = time.perf_counter() - clock
         # drawn concurrently with the data and the layout: not part of the sum
         timings["charts"] = background.seconds if background is not None else 0.0
         clock = time.perf_counter()

@@ -196,3 +196,38 @@ def test_every_report_string_has_both_languages():
 def test_gantt_scale():
     assert [report.scale_position(d) for d in (0, 7, 30, 90, 120)] == [0.0, 24.0, 58.0, 100.0, 100.0]
     assert report.scale_position(3.5) == 12.0
+
+
+def _chart_page(images: dict, svg_for_layout: str):
+    html = "<html><body><p>Before</p><img src='assess-chart:detection'><p>After</p></body></html>"
+    fetcher = SafeFetcher([report.TEMPLATES], {"detection": lambda: svg_for_layout})
+    return report.layout(html, fetcher, images)
+
+
+def test_a_chart_takes_its_placeholders_place_or_the_page_is_laid_out_again(tmp_path):
+    """The page is laid out around an empty SVG of the chart's size while the chart is drawn;
+    the chart then takes its place, and only when its size is the placeholder's."""
+    w, h = report.chart_size("detection")
+    chart = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}'>"
+             "<text x='10' y='40' font-size='20'>Chart words</text></svg>")
+    images: dict = {}
+    doc = _chart_page(images, report.placeholder_svg("detection"))
+    assert report.put_charts_in_place(images, {"detection": chart})
+    (tmp_path / "fast.pdf").write_bytes(report.write_pdf(doc))
+    placed = text_of(tmp_path / "fast.pdf")
+    assert "Chart words" in placed and "Before" in placed and "After" in placed
+    # the same page laid out with the chart itself reads the same
+    (tmp_path / "slow.pdf").write_bytes(report.write_pdf(_chart_page({}, chart)))
+    assert text_of(tmp_path / "slow.pdf") == placed
+    # a chart of another size would move the page: refused, the placeholder left as it was
+    images = {}
+    doc = _chart_page(images, report.placeholder_svg("detection"))
+    taller = chart.replace(f"height='{h}'", f"height='{h * 2}'")
+    assert not report.put_charts_in_place(images, {"detection": taller})
+    (tmp_path / "refused.pdf").write_bytes(report.write_pdf(doc))
+    assert "Chart words" not in text_of(tmp_path / "refused.pdf")
+
+
+def test_the_report_is_laid_out_once_around_its_charts(reports):
+    r = reports["assessment"]
+    assert "charts_wait" in r.timings and "layout_again" not in r.timings, r.timings
