@@ -175,13 +175,14 @@ def _arrow(text: pd.Series):
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
-def recurring_flags(df: pd.DataFrame, days: int) -> pd.Series:
+def recurring_flags(df: pd.DataFrame, days: int, in_start_order: bool = False) -> pd.Series:
     """True where an earlier incident of the same class started within `days` before (the
-    previous incident of its class in start-then-key order; no class, no recurrence)."""
+    previous incident of its class in start-then-key order; no class, no recurrence).
+    `in_start_order`: the rows are in that order already (the enriched table's)."""
     if df.empty:
         return pd.Series([], dtype=bool, index=df.index)
     codes = pd.factorize(df["class"])[0]
-    by_start = start_key_order(df["start"], df["key"])
+    by_start = np.arange(len(df)) if in_start_order else start_key_order(df["start"], df["key"])
     order = by_start[np.argsort(codes[by_start], kind="stable")]
     code = codes[order]
     start = _micros(df["start"])[order]
@@ -244,12 +245,15 @@ def paged_at(df: pd.DataFrame, s: Settings) -> pd.Series:
 
 def _impact(df: pd.DataFrame, s: Settings) -> tuple[pd.Series, pd.Series, np.ndarray]:
     """Effective impact, its basis ('source' | 'severity' | NA) and the downtime weight."""
-    mapped = df["severity"].map(dict(s.impact_by_severity)).astype("string")
+    by_severity = dict(s.impact_by_severity)
+    codes, severities = pd.factorize(df["severity"])  # a few distinct values: map those
+    mapped = pd.Series(pd.array([by_severity.get(v) for v in severities], dtype="string")
+                       .take(codes, allow_fill=True), index=df.index)
     source = df["impact"].astype("string")
     impact = source.fillna(mapped)
-    basis = pd.Series(np.where(source.notna(), "source",
-                               np.where(mapped.notna(), "severity", None)),
-                      index=df.index, dtype="string")
+    which = np.where(source.notna(), 0, np.where(mapped.notna(), 1, -1))
+    basis = pd.Series(pd.array(["source", "severity"], dtype="string").take(which, allow_fill=True),
+                      index=df.index)
     weight = np.where(impact.eq("outage").fillna(False), 1.0,
                       np.where(impact.isin(["partial", "degraded"]).fillna(False),
                                s.partial_outage_weight, 0.0))
@@ -260,7 +264,7 @@ def _change(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> pd.DataFram
     """Per incident: the latest deploy of its service within the change window before its start
     (`deploy_key`, time evidence) and whether it is change related, with the basis."""
     window = pd.Timedelta(minutes=s.change_window_minutes)
-    deploy_key = np.full(len(df), None, dtype=object)
+    deploy_key = pd.Series(pd.NA, index=df.index, dtype="string")
     deps = deploys.dropna(subset=["service", "deployed_at"])
     deps = deps.iloc[start_key_order(deps["deployed_at"], deps["key"])]
     known = (df["service"].notna() & df["start"].notna()).to_numpy(bool)
@@ -277,8 +281,11 @@ def _change(df: pd.DataFrame, deploys: pd.DataFrame, s: Settings) -> pd.DataFram
             left_on="start", right_on="deployed_at", by="service", direction="backward",
             tolerance=window, allow_exact_matches=True)
         hits = joined["deploy_key"].notna().to_numpy(bool)
-        deploy_key[joined["pos"].to_numpy()[hits]] = joined["deploy_key"].to_numpy(object)[hits]
-    out = pd.DataFrame({"deploy_key": pd.Series(deploy_key, index=df.index, dtype="string")})
+        source = np.full(len(df), -1)  # each incident's deploy, by position among the hits
+        source[joined["pos"].to_numpy()[hits]] = np.arange(int(hits.sum()))
+        keys = pd.array(joined["deploy_key"].to_numpy(object)[hits], dtype="string")
+        deploy_key = pd.Series(keys.take(source, allow_fill=True), index=df.index)
+    out = pd.DataFrame({"deploy_key": deploy_key})
     near = out["deploy_key"].notna().to_numpy(bool)
     cause = df["root_cause"].astype("string").str.strip()
     recorded = (cause.notna() & cause.ne("")).to_numpy(bool)
@@ -302,14 +309,22 @@ def _timeline(df: pd.DataFrame) -> pd.Series:
         words = (problems["later"].str.replace("_", " ") + " " + problems["minutes"].map(
             lambda m: f"{m:g}") + " min before " + problems["earlier"].str.replace("_", " "))
         # most incidents have one pair out of order: join only where there are several
+        # the pairs of one incident joined with "; " in lifecycle order (problems come sorted
+        # by position, then lifecycle), a rank at a time in pyarrow rather than a join per row
         position = problems["position"].to_numpy()
-        many = pd.Series(position).duplicated(keep=False).to_numpy()
-        values = np.full(len(df), None, dtype=object)
-        values[position[~many]] = words.to_numpy(object)[~many]
-        if many.any():
-            joined = words[many].groupby(problems["position"][many]).agg("; ".join)
-            values[joined.index.to_numpy()] = joined.to_numpy(object)
-        text = pd.Series(values, index=df.index, dtype="string")
+        rank = problems.groupby("position").cumcount().to_numpy()
+        parts = words.astype("string").array
+        firsts = position[rank == 0]
+        sentences = parts[rank == 0]
+        for level in range(1, int(rank.max()) + 1):
+            at = np.searchsorted(firsts, position[rank == level])
+            longer = sentences.take(at) + "; " + parts[rank == level]
+            where = np.arange(len(sentences))
+            where[at] = len(sentences) + np.arange(len(longer))
+            sentences = type(sentences)._concat_same_type([sentences, longer]).take(where)
+        source = np.full(len(df), -1)  # each row's sentence, by position in `sentences`
+        source[firsts] = np.arange(len(firsts))
+        text = pd.Series(sentences.take(source, allow_fill=True), index=df.index)
     return text
 
 
@@ -382,7 +397,8 @@ def enrich(incidents: pd.DataFrame, deploys: pd.DataFrame, actions: pd.DataFrame
         sub["class"] = incident_classes(sub[["title", "root_cause", "service"]])
         keep = in_window[seen]
         recurring[np.flatnonzero(seen)[keep]] = recurring_flags(
-            sub[["class", "start", "key"]], s.recurrence_days).to_numpy(bool)[keep]
+            sub[["class", "start", "key"]], s.recurrence_days, in_start_order=True
+        ).to_numpy(bool)[keep]
         # each window row takes its class from `sub` by position; the others take a null
         source = np.full(len(df), len(sub))
         source[np.flatnonzero(seen)[keep]] = np.flatnonzero(keep)
@@ -400,5 +416,4 @@ def _labels(when: pd.Series, fmt: str) -> pd.Series:
     if not len(uniques):
         return when.dt.strftime(fmt)
     text = pd.Series(uniques).dt.strftime(fmt)
-    out = pd.Series(text.to_numpy()[codes], index=when.index, dtype=text.dtype)
-    return out.where(codes >= 0)
+    return pd.Series(text.array.take(codes, allow_fill=True), index=when.index)

@@ -168,22 +168,27 @@ def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
                 "major_rate": None, "major_recurring": 0, "major_n": 0, "root_cause_share": None,
                 "major_root_cause_share": None, "grade": None, "major_grade": None}
     df = df[["key", "class", "service", "severity", "major", "recurring", "root_cause"]]
-    df = df.assign(weight=df["severity"].map(SEVERITY_WEIGHT).fillna(1).astype(int))
-    hit = df.groupby("class")["recurring"].transform("any")
-    families = df[hit]
-    summary = families.groupby("class", sort=True).agg(
-        incidents=("key", "size"), weight=("weight", "sum"), recurrences=("recurring", "sum"))
+    # per class through integer codes (every window incident has a class): the classes with a
+    # recurrence are the families, each with its size, severity weight and recurrences
+    codes, labels = pd.factorize(df["class"])
+    known = codes >= 0
+    weight = df["severity"].map(SEVERITY_WEIGHT).fillna(1).astype(int).to_numpy()
+    again = df["recurring"].to_numpy(bool)
+    count = np.bincount(codes[known], minlength=len(labels))
+    weights = np.bincount(codes[known], weights=weight[known], minlength=len(labels))
+    recurrences = np.bincount(codes[known], weights=again[known], minlength=len(labels))
+    family = recurrences > 0
+    in_family = known & family[np.where(known, codes, 0)]
+    families = df[in_family]
     keys = _keys_by_class(families)
     services = (families.dropna(subset=["service"]).drop_duplicates(["class", "service"])
                 .sort_values("service").groupby("class")["service"].agg(list))
     services = {label: [str(v) for v in values] for label, values in services.items()}
     classes = [{
-        "class": str(label), "incidents": int(incidents), "weight": int(weight),
-        "recurrences": int(recurrences), "keys": keys[label],
-        "services": services.get(label, []),
-    } for label, incidents, weight, recurrences in zip(
-        summary.index, summary["incidents"].tolist(), summary["weight"].tolist(),
-        summary["recurrences"].tolist(), strict=True)]
+        "class": str(labels[c]), "incidents": int(count[c]), "weight": int(weights[c]),
+        "recurrences": int(recurrences[c]), "keys": keys[labels[c]],
+        "services": services.get(labels[c], []),
+    } for c in np.flatnonzero(family)]
     # the heaviest families first: severity-weighted size (SEV1 8, SEV2 4, SEV3 2, SEV4 1)
     classes.sort(key=lambda c: (-c["weight"], -c["incidents"], c["class"]))
     n, recurring = len(df), int(df["recurring"].sum())
