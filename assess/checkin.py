@@ -43,12 +43,14 @@ class CheckinError(EngagementError):
 # --- the frozen baseline -----------------------------------------------------------------------
 
 
-def snapshot(a: analysis.Analysis, judgement: dict[str, Any]) -> dict[str, Any]:
+def snapshot(a: analysis.Analysis, judgement: dict[str, Any],
+             frozen_at: dt.datetime | None = None) -> dict[str, Any]:
     """What the assessment reported: figures, risks and plan, as JSON-ready data."""
     plan = judgement["plan"]
     return {
         "schema": SCHEMA,
-        "frozen_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "frozen_at": (frozen_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+        .isoformat(timespec="seconds"),
         "client": a.engagement.client,
         "window": a.metrics["window"],
         "metrics": a.metrics,
@@ -80,12 +82,13 @@ def load_baseline(e: Engagement) -> dict[str, Any] | None:
 
 
 def freeze(a: analysis.Analysis, judgement: dict[str, Any] | None = None,
-           force: bool = False) -> tuple[Path, bool]:
-    """Write baseline.json unless one exists (force: replace it). Returns (path, written)."""
+           force: bool = False, frozen_at: dt.datetime | None = None) -> tuple[Path, bool]:
+    """Write baseline.json unless one exists (force: replace it). Returns (path, written).
+    `frozen_at`: the time recorded (default now; the demo replays the report's date)."""
     path = baseline_path(a.engagement)
     if path.is_file() and not force:
         return path, False
-    doc = snapshot(a, judgement or analysis.judgement(a))
+    doc = snapshot(a, judgement or analysis.judgement(a), frozen_at)
     atomic_write(path, json.dumps(doc, indent=1, default=str, ensure_ascii=False) + "\n")
     return path, True
 

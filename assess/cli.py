@@ -555,9 +555,11 @@ def format_risks(ranked: list[dict]) -> str:
             if ev["incident_count"] > 5:
                 lines.append(f"     ... and {ev['incident_count'] - 5} more (--json lists them)")
         for p in ev.get("promises", [])[:3]:
-            lines.append(f"   Promised, not delivered: \"{p['action']}\" ({len(p['promised'])} time(s) "
-                         f"from {p['promised_at']}, {p['why'].replace('_', ' ')}), then "
-                         f"{len(p['followers'])} incident(s) of {p['class']}, {p['followers_sev1']} SEV1")
+            n, times = len(p["followers"]), len(p["promised"])
+            lines.append(f"   Promised, not delivered: \"{p['action']}\" ({times} time"
+                         f"{'' if times == 1 else 's'} from {p['promised_at']}, "
+                         f"{p['why'].replace('_', ' ')}), then {n} incident{'' if n == 1 else 's'} "
+                         f"of {p['class']}, {p['followers_sev1']} SEV1")
         for m in ev["metrics"]:
             lines.append(f"   Metric: {m['label']} = {m['display']} ({m['op']} {m['threshold_display']})")
         for a in ev["answers"]:
@@ -1114,12 +1116,16 @@ def format_checkin(c: dict[str, Any]) -> str:
 def demo(out: Path) -> None:
     """Run a whole engagement on the bundled sample client, end to end.
 
-    Creates OUT/engagement from the sample's settings, answers and postmortems, imports the
-    sample's raw exports as a consultant would, computes the baseline, writes the PDFs, freezes
-    the baseline and runs the day-30 check-in with its progress report.
+    Creates OUT/engagement from the sample's settings, answers and postmortems and replays the
+    engagement as it happened: imports the exports the consultant had by the report date (at the
+    times the sample's manifest records), computes the baseline, writes the PDFs dated that day,
+    freezes the baseline, then imports the exports re-taken after the plan started and runs the
+    day-30 check-in with its progress report.
 
     Example: assess demo --out /tmp/demo
     """
+    import datetime as dt
+
     from . import store
     from .analysis import analyse
     from .engagement import load_engagement
@@ -1131,13 +1137,16 @@ def demo(out: Path) -> None:
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(sample, work, ignore=shutil.ignore_patterns(
-        "imports.yaml", "incidents", "deploys", "reports"))
+        "imports.yaml", "incidents", "deploys", "reports", "baseline.json"))
     engagement = load_engagement(work)
     click.echo(f"Engagement: {engagement.client} ({work})")
-    for kind in ("incidents", "deploys"):
-        for raw in sorted((sample / kind).glob("*")):
-            if raw.is_file() and not raw.name.startswith("."):
-                click.echo(_format_import(store.import_file(engagement, raw)))
+    report_day = engagement.report_date or dt.date.today()
+    replay = [(sample / e["file"], dt.datetime.fromisoformat(str(e["imported_at"])))
+              for e in store.read_manifest(load_engagement(sample))]
+    later = [(raw, when) for raw, when in replay if when.date() > report_day]
+    for raw, when in replay:
+        if (raw, when) not in later:
+            click.echo(_format_import(store.import_file(engagement, raw, imported_at=when)))
     analysis = analyse(engagement)
     click.echo("")
     click.echo(format_metrics(analysis.metrics))
@@ -1151,13 +1160,14 @@ def demo(out: Path) -> None:
         label = "Due-diligence summary" if "diligence" in rendered.path.name else "Assessment report"
         click.echo(f"{label}: {rendered.path.resolve()} ({rendered.pages} pages)")
     # day 30: the sample carries the exports re-taken after the plan started and the statuses
-    import datetime as dt
-
     from .checkin import checkin as run_checkin
     from .checkin import freeze
     from .progress import render_progress
 
-    freeze(analysis, j)
+    freeze(analysis, j, frozen_at=dt.datetime.combine(report_day, dt.time(12), dt.UTC))
+    click.echo("")
+    for raw, when in later:
+        click.echo(_format_import(store.import_file(engagement, raw, imported_at=when)))
     as_of = dt.date.fromisoformat(str(j["plan"]["start_date"])) + dt.timedelta(days=29)
     c = run_checkin(engagement, as_of)
     click.echo("")

@@ -93,6 +93,8 @@ class Engagement:
     # overdue marks and the statuses it knows stop there
     report_date: dt.date | None = None
     language: str = "en"
+    # the currency revenue figures are recorded in (ISO 4217 code or symbol; None: not stated)
+    currency: str | None = None
     partial_outage_weight: float = 0.5
     change_window_minutes: float = 120.0
     recurrence_days: int = 30
@@ -378,6 +380,7 @@ def parse_engagement(data: Any, root: Path, source: Path | None = None) -> Engag
         start_date=r.date("start_date", None) if data.get("start_date") is not None else None,
         report_date=r.date("report_date", None) if data.get("report_date") is not None else None,
         language=language,
+        currency=r.text("currency") if data.get("currency") is not None else None,
         partial_outage_weight=r.number("sla.partial_outage_weight", 0.5, lo=0, hi=1),
         change_window_minutes=r.number("change_window_minutes", 120, lo=1, hi=7 * 24 * 60),
         recurrence_days=int(r.number("recurrence_days", 30, lo=1, hi=365)),
@@ -423,6 +426,7 @@ window:
   days: 90          # window length in days
 timezone: {timezone}
 language: en        # en or fr: default language of the reports
+# currency: EUR     # the currency of the revenue figures the exports record
 sla:
   target: 99.9      # monthly availability committed to customers, in percent
   partial_outage_weight: 0.5   # a partial outage counts as this share of downtime

@@ -116,13 +116,18 @@ def _trend(m: dict[str, Any], key: str | None, lang: str) -> dict[str, Any] | No
     if tr["first"] is None or tr["last"] is None:
         return {"direction": "not measurable", "text": _say("trend_none", lang)}
     unit = TREND_UNITS[key]
-    text = _say("trend_" + tr["direction"], lang, what=_say("what_" + key, lang),
+    direction = tr["direction"]
+    between = tr.get("worst_month") not in (None, tr["first_month"], tr["last_month"])
+    # a last month better than the first is no improvement to claim when a month between them
+    # was the worst of all: say "uneven"
+    phrase = "trend_uneven" if between and direction == "improving" else "trend_" + direction
+    text = _say(phrase, lang, what=_say("what_" + key, lang),
                 first=fmt_value(tr["first"], unit, lang), last=fmt_value(tr["last"], unit, lang),
                 m0=tr["first_month"], m1=tr["last_month"])
-    if tr.get("worst_month") not in (None, tr["first_month"], tr["last_month"]):
+    if between:
         text += _say("trend_worst", lang, value=fmt_value(tr["worst"], unit, lang),
                      month=tr["worst_month"])
-    return {"direction": tr["direction"], "text": text}
+    return {"direction": "uneven" if phrase == "trend_uneven" else direction, "text": text}
 
 
 def figures(m: dict[str, Any], lang: str = "en") -> list[dict[str, Any]]:

@@ -557,8 +557,9 @@ def maturity(mttr_median: float | None, pm: dict[str, Any], rec: dict[str, Any],
                                        f"{rec['window_days']} days",
               share=rec["rate"], days=rec["window_days"])
     if avail_overall["months_below_sla"]:
-        limit("Defined", "sla", f"availability missed the SLA in {avail_overall['months_below_sla']} "
-                                "month(s)", months=avail_overall["months_below_sla"])
+        months = avail_overall["months_below_sla"]
+        limit("Defined", "sla", f"availability missed the SLA in {months} "
+                                f"month{'' if months == 1 else 's'}", months=months)
     level = min(by_mttr, cap, key=MATURITY_LEVELS.index)
     return {"level": level, "rank": MATURITY_LEVELS.index(level) + 1, "by_mttr": by_mttr,
             "practice_cap": cap, "reasons": reasons, "reason_codes": codes}

@@ -63,7 +63,7 @@ OPEN = ("planned", "in progress", "blocked")
 REASONS = {"top-risk": 0, "pinned": 1, "consultant": 1, "postmortem": 2, "reset-plan": 3, "further-risk": 4}
 WORDS = {
     "en": {"now": "now", "met": "already met", "not_goal": "kept, not a goal",
-           "weeks": "week", "rule_on": (
+           "weeks": "week", "as_role": "{mine}, for the {asked}", "rule_on": (
                "The error budget is spent {x} over (error budget consumed {x} > {t}). Until it is back "
                "under {t}, feature work yields to stabilisation: during the 30-day reset the named people "
                "give {spent} person-days a week to reliability instead of {normal}."),
@@ -80,7 +80,7 @@ WORDS = {
                        "a new date."),
            "pinned_no_evidence": "risk {rid!r} is pinned but has no evidence, so it is not in the top three"},
     "fr": {"now": "actuellement", "met": "déjà atteint", "not_goal": "à maintenir, pas un objectif",
-           "weeks": "semaine", "rule_on": (
+           "weeks": "semaine", "as_role": "{mine}, pour le rôle {asked}", "rule_on": (
                "Le budget d'erreur est dépassé {x} (budget consommé {x} > {t}). Tant qu'il n'est pas revenu "
                "sous {t}, la stabilisation passe avant les fonctionnalités : pendant les 30 jours, les "
                "personnes nommées donnent {spent} jours par semaine à la fiabilité au lieu de {normal}."),
@@ -367,6 +367,18 @@ def build(ranking: list[dict[str, Any]], catalog: risks.Catalog, library: Librar
                        + [a["owner"] for a in actions if a.get("owner")], library)
     rule = budget_rule(metrics_doc, people, lang)
     capacity = _level(actions, people, start, library, rule["triggered"], priority, lang)
+    # the rule's totals count the people the capacity table lists: the team, and whoever else
+    # carries an action (a consultant named for a role with nothing to do is not capacity)
+    for p in capacity["people"]:
+        p["counted"] = p["source"] == "team" or p["load"] > 0
+    counted = {p["name"] for p in capacity["people"] if p["counted"]}
+    rule = budget_rule(metrics_doc, {n: p for n, p in people.items() if n in counted}, lang)
+    roles_of = {p["name"]: p["role_label"] for p in capacity["people"]}
+    for a in actions:  # under the owner's name: their own role, and the role the action asks
+        mine = roles_of.get(a.get("owner"))
+        asked = a.get("owner_label")
+        a["owner_note"] = (words["as_role"].format(mine=mine, asked=asked)
+                           if mine and asked and mine != asked else mine or asked)
 
     for a in diagnostic:
         a.update(status="done", done_date=None, overdue=False, week=1, start_week=1, fits=None,

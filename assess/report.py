@@ -94,7 +94,10 @@ def translator(lang: str):
         entry = table.get(key)
         if entry is None:
             raise KeyError(f"report string {key!r} is missing from strings.yaml")
-        return Markup(entry.get(lang) or entry["en"]).format(**values)
+        text = entry.get(lang) or entry["en"]
+        if isinstance(text, dict):  # {one: ..., other: ...}: chosen by the value `n`
+            text = text["one"] if values.get("n") == 1 else text["other"]
+        return Markup(text).format(**values)
 
     def tl(key: str) -> list[Any]:
         entry = table[key]
@@ -240,7 +243,8 @@ def verdict(m: dict[str, Any], client: str, top: list[dict[str, Any]], lang: str
     rec = m["recurrence"]
     if rec["major_rate"]:
         parts.append(t("verdict_recurrence", rate=fmt_pct(rec["major_rate"], 0, lang),
-                       all=fmt_pct(rec["rate"], 0, lang), days=rec["window_days"]))
+                       all=fmt_pct(rec["rate"], 0, lang), days=rec["window_days"],
+                       rc=fmt_pct(rec["major_root_cause_share"] or 0, 0, lang)))
     if top:
         parts.append(t("verdict_top", risk=top[0]["title"]))
     return Markup(" ").join(parts)
@@ -332,6 +336,7 @@ def build_context(a: Analysis, lang: str, svgs: dict[str, str],
         "reason": lambda r: t("reason_" + r["code"], **{
             k: (fmt_pct(v, 0, lang) if k == "share" else t(v) if k == "level"
                 else fmt_number(v, 2, lang) if k == "score"
+                else t("n_months", n=v) if k == "months"
                 else (v.get(lang) or v.get("en")) if isinstance(v, dict) else v)
             for k, v in r["values"].items()}),
         "incidents": rows, "incidents_total": total,

@@ -11,7 +11,8 @@ A pure function of plain data: the metrics document, the in-window incidents it 
                    degraded (customers)
                  + 1 if an evidence incident belongs to a recurring family: the same class again
                    within the recurrence window (recurrence)                            (1..6)
-    score      = likelihood x impact, rounded to 3 decimals                             (0..6)
+    score      = likelihood (to 2 decimals) x impact (to 1 decimal), to 2 decimals: the
+                 product of the figures the reports print
 
 Order: score, then impact, then evidence incidents, then catalog order (descending, descending,
 descending, ascending). A risk with no fired signal has no evidence: it is listed last and is never
@@ -486,13 +487,14 @@ def _impact(risk: Risk, hits: pd.DataFrame, flags_hit: dict[str, np.ndarray], ev
     # A failure mode (base 3) owns its incidents' cost in full; a practice gap (base 1) makes
     # incidents worse without causing all of them, so its evidence counts for half (base 2: 3/4).
     share_of_cost = (risk.impact + 1) / 4.0
-    severity = round(share_of_cost * min(3.0, math.log10(1 + sev_minutes / 30.0)), 2)
+    # each part to the tenth the reports show, so that the parts shown add up to the impact shown
+    severity = round(share_of_cost * min(3.0, math.log10(1 + sev_minutes / 30.0)), 1)
     customers = round(share_of_cost * (int(customer_facing)
-                                       + min(1.0, math.log10(1 + affected) / 3.0)), 2)
+                                       + min(1.0, math.log10(1 + affected) / 3.0)), 1)
     parts = {"base": risk.impact, "severity": severity, "customers": customers,
-             "revenue": round(share_of_cost * int(bool(journeys)), 2),
-             "recurrence": round(share_of_cost * int(recurs), 2)}
-    score = min(float(IMPACT_MAX), sum(parts.values()))
+             "revenue": round(share_of_cost * int(bool(journeys)), 1),
+             "recurrence": round(share_of_cost * int(recurs), 1)}
+    score = min(float(IMPACT_MAX), round(sum(parts.values()), 1))
     potential = 0
     if decisive in ("critical", "high") and risk.potential:
         potential = risk.potential
@@ -585,7 +587,9 @@ def assess_risk(risk: Risk, ev: Evidence, flags: dict[str, np.ndarray], gaps: di
     likelihood = weighted / total_weight if total_weight else 0.0
     if decisive:
         likelihood = max(likelihood, DECISIVE_FLOOR[decisive])
-    likelihood = round(likelihood, 4)
+    # the likelihood to the hundredth the reports show: the score is the product of the two
+    # figures printed beside it, so a reader's multiplication and the ranking agree
+    likelihood = round(likelihood, 2)
     impact = _impact(risk, hits, flags_hit, ev, decisive)
     score = round(likelihood * impact["score"], 2)
     fields = {

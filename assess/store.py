@@ -395,20 +395,23 @@ def preview_file(engagement: Engagement, path: Path, fmt: str | None = None,
 
 def import_file(engagement: Engagement, path: Path, fmt: str | None = None,
                 strict: bool = False, options: dict[str, Any] | None = None,
-                name: str | None = None) -> ImportReport:
+                name: str | None = None, imported_at: dt.datetime | None = None) -> ImportReport:
     """Import one export: read, validate, store the raw file and record it in the manifest.
 
     `options` are what the file itself cannot say: `date_order` (dmy/mdy), `service` (for a git
     log) and `column_map` (canonical field -> column, for generic CSV/XLSX). They are recorded
     with the import so that the file is always re-read the same way. `name` is the file name to
     keep the raw copy under (default: the file's own name; the web app passes the uploaded name).
+    `imported_at` is recorded as the import's time (default now; `assess demo` replays the
+    sample's imports at the times its manifest records).
     """
-    return _import(engagement, path, fmt, strict, options, name)[0]
+    return _import(engagement, path, fmt, strict, options, name, imported_at=imported_at)[0]
 
 
 def _import(engagement: Engagement, path: Path, fmt: str | None, strict: bool,
             options: dict[str, Any] | None, name: str | None = None,
-            before: pd.DataFrame | None = None) -> tuple[ImportReport, pd.DataFrame]:
+            before: pd.DataFrame | None = None, imported_at: dt.datetime | None = None
+            ) -> tuple[ImportReport, pd.DataFrame]:
     """import_file, also returning the rows read (for a many-file import's running table)."""
     path = Path(path)
     options = dict(options or {})
@@ -430,7 +433,8 @@ def _import(engagement: Engagement, path: Path, fmt: str | None, strict: bool,
         report.stored_as = _store_raw(engagement, path, report.kind, digest, name)
         entry = {
             "file": report.stored_as, "format": report.format, "kind": report.kind, "sha256": digest,
-            "imported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "imported_at": (imported_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+            .replace(microsecond=0).isoformat(),
             "encoding": report.encoding, "rows_read": report.rows_read,
             "rows_imported": report.imported, "rows_rejected": len(report.rejected),
         }
