@@ -77,7 +77,7 @@ def headline(incident_maturity: dict[str, Any] | None, scores: dict[str, Any] | 
                          "fr": finding.get("fr") or finding.get("en") or c["question"]})
         if len(capped_by) > SHOWN_CAPS:
             more = len(capped_by) - SHOWN_CAPS
-            why("practice_cap_more", f"and {more} more critical answer(s) at that level",
+            why("practice_cap_more", f"and {more} more critical answer{'' if more == 1 else 's'} at that level",
                 count=more)
     else:
         why("practices_unassessed", "practices: not assessed (no intake interview answers)")
@@ -88,7 +88,8 @@ def headline(incident_maturity: dict[str, Any] | None, scores: dict[str, Any] | 
     else:
         lower = basis if basis in ("incidents", "practices") else ("both" if known else "none")
     if unknown:
-        why("critical_unknown", f"{len(unknown)} critical answer(s) unknown: ask for evidence "
+        why("critical_unknown", f"{len(unknown)} critical answer{'' if len(unknown) == 1 else 's'} "
+                                f"unknown: ask for evidence "
                                 f"({', '.join(unknown)})", count=len(unknown),
             questions=", ".join(unknown))
     return {"level": level, "rank": LEVEL_NAMES.index(level) + 1, "by_incidents": by_incidents,

@@ -75,8 +75,8 @@ WORDS = {
                         "decide whether to give {owner} more reliability time, hand it to someone else, "
                         "or move it to a later horizon."),
            "unstaffed": ("No one is named for the role {role}: name someone (owners in overrides.yaml or "
-                         "team.people in engagement.yaml) so its {n} action(s) can be planned on capacity."),
-           "overdue": ("{n} action(s) still open past their due date ({ids}): mark them done or give them "
+                         "team.people in engagement.yaml) so its {actions} can be planned on capacity."),
+           "overdue": ("{actions} still open past the due date ({ids}): mark them done or give them "
                        "a new date."),
            "pinned_no_evidence": "risk {rid!r} is pinned but has no evidence, so it is not in the top three"},
     "fr": {"now": "actuellement", "met": "déjà atteint", "not_goal": "à maintenir, pas un objectif",
@@ -93,13 +93,18 @@ WORDS = {
                         "décider de lui donner plus de temps fiabilité, de confier l'action à quelqu'un "
                         "d'autre ou de la repousser à un horizon plus lointain."),
            "unstaffed": ("Personne n'est nommé pour le rôle {role} : nommer quelqu'un (owners dans "
-                         "overrides.yaml ou team.people dans engagement.yaml) pour planifier ses {n} "
-                         "action(s) sur la capacité."),
-           "overdue": ("{n} action(s) encore ouvertes après leur échéance ({ids}) : les marquer faites ou "
+                         "overrides.yaml ou team.people dans engagement.yaml) pour planifier ses "
+                         "{actions} sur la capacité."),
+           "overdue": ("{actions} toujours en cours après l'échéance ({ids}) : les marquer faites ou "
                        "leur donner une nouvelle date."),
            "pinned_no_evidence": "le risque {rid!r} est épinglé mais sans preuve : il n'est pas dans les "
                                  "trois premiers"},
 }
+def n_actions(n: int) -> str:
+    """'1 action', '3 actions' (the same in English and French)."""
+    return f"{n} action{'' if n == 1 else 's'}"
+
+
 STATUS_LABELS = {"en": {s: s for s in STATUSES},
                  "fr": {"planned": "prévue", "in progress": "en cours", "done": "faite",
                         "dropped": "abandonnée", "blocked": "bloquée"}}
@@ -407,7 +412,8 @@ def build(ranking: list[dict[str, Any]], catalog: risks.Catalog, library: Librar
                 for r in ranking if r.get("pinned") and not r["has_evidence"]]
     overdue = [a["id"] for a in actions if a["overdue"]]
     if overdue:
-        warnings.append(words["overdue"].format(n=len(overdue), ids=", ".join(overdue)))
+        warnings.append(words["overdue"].format(actions=n_actions(len(overdue)),
+                                                ids=", ".join(overdue)))
     decisions = ([{"kind": "capacity", "action": x["action"], "text": x["decision"]}
                   for x in capacity["overflow"]]
                  + [{"kind": "unstaffed", "role": u["role"], "text": u["decision"]}
@@ -579,7 +585,7 @@ def _level(actions: list[dict[str, Any]], people: dict[str, Person], start: dt.d
                            "peak": max((w["load"] for w in weeks), default=0.0)})
     return {"levelled": bool(people), "weeks": PLAN_WEEKS, "people": people_out, "overflow": overflow,
             "unstaffed": [{"role": role, "actions": ids, "decision": words["unstaffed"].format(
-                role=role, n=len(ids))} for role, ids in unstaffed.items()]}
+                role=role, actions=n_actions(len(ids)))} for role, ids in unstaffed.items()]}
 
 
 def _fill(free: list[float], days: float, first: int, last: int, commit: bool,

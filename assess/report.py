@@ -96,7 +96,8 @@ def translator(lang: str):
             raise KeyError(f"report string {key!r} is missing from strings.yaml")
         text = entry.get(lang) or entry["en"]
         if isinstance(text, dict):  # {one: ..., other: ...}: chosen by the value `n`
-            text = text["one"] if values.get("n") == 1 else text["other"]
+            count = values.get("n", values.get("count"))
+            text = text["one"] if count == 1 else text["other"]
         return Markup(text).format(**values)
 
     def tl(key: str) -> list[Any]:

@@ -93,3 +93,23 @@ def test_shipped_yaml_is_found_in_an_installed_wheel(tmp_path):
     pdfs = sorted(p.name for p in (tmp_path / "demo" / "reports").glob("*.pdf"))
     assert any("assessment" in p for p in pdfs) and any("due-diligence" in p for p in pdfs), pdfs
     assert not list(site.joinpath("assess").rglob("*.pdf"))  # nothing written into the install
+    # the demo replays the engagement as it happened: the exports at their recorded dates, the
+    # assessment with only those the consultant had by its date, the baseline frozen that day
+    import json
+
+    import yaml
+
+    def imports(folder: Path) -> list[tuple[str, str]]:
+        manifest = yaml.safe_load((folder / "imports.yaml").read_text(encoding="utf-8"))
+        return [(Path(e["file"]).name, str(e["imported_at"])) for e in manifest["imports"]]
+
+    work = tmp_path / "demo" / "engagement"
+    assert imports(work) == imports(ROOT / "sample_engagement")
+    report_date = str(yaml.safe_load((work / "engagement.yaml").read_text())["report_date"])
+    frozen = json.loads((work / "baseline.json").read_text(encoding="utf-8"))["frozen_at"]
+    assert frozen.startswith(report_date)
+    later = [name for name, when in imports(work) if when[:10] > report_date]
+    text = subprocess.run(["pdftotext", str(next((tmp_path / "demo" / "reports").glob(
+        "*assessment*.pdf"))), "-"], capture_output=True, text=True, check=True).stdout
+    assert later and not any(name in text for name in later)
+    assert all(name in text for name, when in imports(work) if when[:10] <= report_date)

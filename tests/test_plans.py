@@ -402,7 +402,7 @@ def test_status_overdue_and_the_default_start():
     # blocked and due on 20 November, seen on the 25th: overdue, and the plan says so
     assert by["one-command-rollback"]["due"] == "2026-11-20" and by["one-command-rollback"]["overdue"]
     assert "one-command-rollback" in plan["overdue"]
-    assert any("past their due date" in w and "one-command-rollback" in w for w in plan["warnings"])
+    assert any("still open past the due date" in w and "one-command-rollback" in w for w in plan["warnings"])
     # the done action takes no one's time (Nadia's only week-1 action)
     nadia = next(p for p in plan["capacity"]["people"] if p["name"] == "Nadia")
     assert by["deploy-freeze-window"]["fits"] is None and nadia["weeks"][0]["load"] == 0
@@ -638,3 +638,45 @@ def test_a_consultant_risk_is_validated_ranked_and_edited(sample_copy):
     ranked = analysis.judgement(analysis.analyse(sample_copy))["risks"]
     assert next(r for r in ranked if r["id"] == "key-person")["finding"] == \
         "Every release waits for the CTO."
+
+
+def test_the_capacity_table_lists_everyone_the_rule_counts():
+    """The rule's person-days are the sum of the rows the report lists: the team (even with
+    nothing planned yet) and whoever else carries an action; an owner with no work is not
+    capacity (the sample's consultant, named for her role in overrides.yaml)."""
+    a = analysis.analyse(SAMPLE)
+    plan = analysis.judgement(a, "en")["plan"]
+    rule, people = plan["error_budget_rule"], plan["capacity"]["people"]
+    listed = [p for p in people if p["counted"]]
+    assert rule["days_per_week"]["normal"] == sum(p["days_per_week"] for p in listed)
+    assert rule["days_per_week"]["budget_spent"] == sum(p["days_per_week_budget_spent"]
+                                                        for p in listed)
+    team = {p.name for p in a.engagement.team.people}
+    assert {p["name"] for p in listed} == team | {p["name"] for p in people if p["load"] > 0}
+    idle = [p for p in people if not p["counted"]]
+    assert idle and all(p["load"] == 0 and p["source"] != "team" for p in idle)
+    # the report prints the same totals in its capacity table's last row
+    from assess import report
+
+    ctx = report.build_context(a, "en", _svgs(a), judgement=analysis.judgement(a, "en"))
+    html = report.render_html("assessment.html", ctx)
+    foot = html.split("<tfoot>")[1].split("</tfoot>")[0]
+    days = rule["days_per_week"]
+    assert f"{days['normal']} → {days['budget_spent']}" in foot
+    assert f"{round(sum(p['load'] for p in listed), 2)}" in foot
+
+
+def test_an_owner_shows_their_own_role_and_the_role_the_action_asks():
+    a = analysis.analyse(SAMPLE)
+    plan = analysis.judgement(a, "en")["plan"]
+    roles = {p["name"]: p["role_label"] for p in plan["capacity"]["people"]}
+    for x in plan["actions"]:
+        if not x.get("owner") or not x.get("owner_label"):
+            continue
+        mine = roles.get(x["owner"])
+        if mine == x["owner_label"]:
+            assert x["owner_note"] == mine
+        elif mine:
+            assert x["owner_note"] == f"{mine}, for the {x['owner_label']}"
+    roadmap = next(x for x in plan["actions"] if x["id"] == "lock-roadmap")
+    assert roadmap["owner"] == "Nadia Haddad" and roadmap["owner_note"].startswith("CTO, for the")

@@ -231,3 +231,29 @@ def test_a_chart_takes_its_placeholders_place_or_the_page_is_laid_out_again(tmp_
 def test_the_report_is_laid_out_once_around_its_charts(reports):
     r = reports["assessment"]
     assert "charts_wait" in r.timings and "layout_again" not in r.timings, r.timings
+
+
+def test_counts_take_their_plural_and_revenue_its_currency(sample_analysis):
+    t, _ = report.translator("en")
+    assert t("n_incidents", n=1) == "1 incident" and t("n_incidents", n=3) == "3 incidents"
+    tf, _ = report.translator("fr")
+    assert tf("n_months", n=1) == "1 mois" and tf("n_months", n=2) == "2 mois"
+    ctx = report.build_context(sample_analysis, "en", SVGS,
+                               judgement=judgement(sample_analysis, "en"))
+    html = render_html("assessment.html", ctx)
+    assert "(s)" not in html.replace("(s)</", "")  # no "month(s)", "time(s)", "incident(s)"
+    assert sample_analysis.engagement.currency == "EUR"
+    revenue = sample_analysis.metrics["customer_impact"]["revenue_impact"]
+    assert f"{revenue:,.0f} EUR" in html
+
+
+def test_an_improvement_with_a_worse_month_between_is_uneven():
+    from assess.figures import _trend
+
+    m = {"trends": {"availability": {
+        "first": 0.9827, "last": 0.9864, "first_month": "2026-08", "last_month": "2026-10",
+        "direction": "improving", "worst_month": "2026-09", "worst": 0.9616}}}
+    tr = _trend(m, "availability", "en")
+    assert tr["direction"] == "uneven" and "uneven" in tr["text"] and "96.16%" in tr["text"]
+    m["trends"]["availability"]["worst_month"] = "2026-08"  # the first month was the worst
+    assert _trend(m, "availability", "en")["direction"] == "improving"

@@ -325,3 +325,25 @@ def test_sample_top_three_tell_its_story():
     deploys = top[0]
     assert all(i["key"] in analysis.analyse(SAMPLE).metrics["change_failure_rate"]["incidents"]
                for i in deploys["evidence"]["incidents"])
+
+
+def test_every_score_is_the_product_of_the_figures_printed():
+    """What the reports print (likelihood to 2 decimals, impact and its parts to 1) adds up and
+    multiplies out to the score, and the ranking is the one a reader recomputes from them."""
+    from assess import analysis
+
+    a = analysis.analyse(SAMPLE)
+    ranked = analysis.judgement(a, "en")["risks"]
+    for r in ranked:
+        if r.get("source") == "consultant":
+            continue
+        assert r["likelihood"] == round(r["likelihood"], 2)
+        imp = r["impact"]
+        parts = [imp[k] for k in ("severity", "customers", "revenue", "recurrence")]
+        assert all(p == round(p, 1) for p in parts)
+        if not imp["potential"]:
+            assert imp["score"] == pytest.approx(min(10.0, round(imp["base"] + sum(parts), 1)))
+        assert r["score"] == round(round(r["likelihood"], 2) * round(imp["score"], 1), 2)
+    scored = [r for r in ranked if r["has_evidence"] and not r.get("dropped")
+              and not r.get("pinned")]
+    assert [r["score"] for r in scored] == sorted((r["score"] for r in scored), reverse=True)
