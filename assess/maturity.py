@@ -77,7 +77,8 @@ def headline(incident_maturity: dict[str, Any] | None, scores: dict[str, Any] | 
                          "fr": finding.get("fr") or finding.get("en") or c["question"]})
         if len(capped_by) > SHOWN_CAPS:
             more = len(capped_by) - SHOWN_CAPS
-            why("practice_cap_more", f"and {more} more critical answer{'' if more == 1 else 's'} at that level",
+            why("practice_cap_more",
+                f"and {more} more critical answer{'' if more == 1 else 's'} at that level",
                 count=more)
     else:
         why("practices_unassessed", "practices: not assessed (no intake interview answers)")
