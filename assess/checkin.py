@@ -224,8 +224,8 @@ def checkin(root: str | Path | Engagement, as_of: dt.date, lang: str | None = No
     judgement = analysis.judgement(now, lang, today=as_of)
     # risks compare like with like: scored on a window as long as the baseline's, ending on the
     # check-in date (the weeks since the plan and the weeks before it), not on 30 days against 90
-    days = int(baseline["window"]["days"])
-    trailing = analysis.analyse(dataclasses.replace(e, window_end=as_of, window_days=days))
+    risk_days = int(baseline["window"]["days"])  # the risks compare over windows of one length
+    trailing = analysis.analyse(dataclasses.replace(e, window_end=as_of, window_days=risk_days))
     trailing_risks = analysis.judgement(trailing, lang, today=as_of)["risks"]
     before_m, after_m = baseline["metrics"], now.metrics
     covers = coverage(now, start, as_of)
@@ -285,6 +285,6 @@ def checkin(root: str | Path | Engagement, as_of: dt.date, lang: str | None = No
         "action_counts": {**counts, "late": sum(1 for x in actions if x["late"]),
                           "total": len(actions)},
         "risks": _risks(baseline["risks"], trailing_risks) if covers["covered"] else [],
-        "risk_window": {"days": days, "last_day": as_of.isoformat()},
+        "risk_window": {"days": risk_days, "last_day": as_of.isoformat()},
         "metrics": after_m,
     }

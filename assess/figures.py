@@ -117,17 +117,40 @@ def _trend(m: dict[str, Any], key: str | None, lang: str) -> dict[str, Any] | No
         return {"direction": "not measurable", "text": _say("trend_none", lang)}
     unit = TREND_UNITS[key]
     direction = tr["direction"]
-    between = tr.get("worst_month") not in (None, tr["first_month"], tr["last_month"])
-    # a last month better than the first is no improvement to claim when a month between them
-    # was the worst of all: say "uneven"
-    phrase = "trend_uneven" if between and direction == "improving" else "trend_" + direction
+    # first against last claims nothing when a month between them lies well outside both (a dip
+    # then a recovery is no improvement; a good month between is no steady worsening): "uneven"
+    outside = _outside(tr, key)
+    phrase = "trend_uneven" if outside else "trend_" + direction
     text = _say(phrase, lang, what=_say("what_" + key, lang),
                 first=fmt_value(tr["first"], unit, lang), last=fmt_value(tr["last"], unit, lang),
                 m0=tr["first_month"], m1=tr["last_month"])
-    if between:
+    if tr.get("worst_month") not in (None, tr["first_month"], tr["last_month"]):
         text += _say("trend_worst", lang, value=fmt_value(tr["worst"], unit, lang),
                      month=tr["worst_month"])
-    return {"direction": "uneven" if phrase == "trend_uneven" else direction, "text": text}
+    best = min(outside, key=lambda mv: _badness(mv[1], key)) if outside else None
+    if best and best[0] != tr.get("worst_month") and \
+            _badness(best[1], key) < min(_badness(tr["first"], key), _badness(tr["last"], key)):
+        text += _say("trend_best", lang, value=fmt_value(best[1], unit, lang), month=best[0])
+    return {"direction": "uneven" if outside else direction, "text": text}
+
+
+def _badness(value: float, key: str) -> float:
+    """A month's value where lower is better (availability through its unavailability)."""
+    return 1.0 - value if key == "availability" else value
+
+
+def _outside(tr: dict[str, Any], key: str) -> list[tuple[str, float]]:
+    """The months between the first and the last whose value lies outside the range of those two
+    by more than the flat margin (metrics.yaml `rules.trend_flat_share`)."""
+    from .enrich import rules
+
+    known = [(m, v) for m, v in tr["by_month"].items() if v is not None]
+    if len(known) < 3:
+        return []
+    a, b = _badness(known[0][1], key), _badness(known[-1][1], key)
+    margin = rules()["trend_flat_share"] * max(abs(a), abs(b))
+    return [(m, v) for m, v in known[1:-1]
+            if _badness(v, key) < min(a, b) - margin or _badness(v, key) > max(a, b) + margin]
 
 
 def figures(m: dict[str, Any], lang: str = "en") -> list[dict[str, Any]]:
@@ -188,4 +211,5 @@ def grade_legend(lang: str = "en") -> str:
 
     g = rules()["grades"]
     return _say("grade_legend", lang, an=g["A"]["n"], ac=fmt_number(g["A"]["coverage"] * 100, 0, lang),
-                bn=g["B"]["n"], bc=fmt_number(g["B"]["coverage"] * 100, 0, lang), cn=g["C"]["n"])
+                bn=g["B"]["n"], bc=fmt_number(g["B"]["coverage"] * 100, 0, lang), cn=g["C"]["n"],
+                spread=fmt_number(rules()["max_interval_spread"], 0, lang))

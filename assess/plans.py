@@ -543,20 +543,29 @@ def _level(actions: list[dict[str, Any]], people: dict[str, Person], start: dt.d
             continue
         a["staffed"] = True
         placed = None
-        for p in candidates:
-            finish = _fill(free[p.name], a["days"], first, hi, commit=False)
-            if finish is not None:
-                _fill(free[p.name], a["days"], first, hi, commit=True, load=load[p.name])
-                placed = (p, finish)
+        # a later action starts at its staggered week; when it does not fit from there, it may
+        # take any free week of its horizon from the first (never left waiting beside idle weeks)
+        starts = [first] + ([min(lo, hi)] if a["id"] in stagger and min(lo, hi) < first else [])
+        for begin in starts:
+            for p in candidates:
+                finish = _fill(free[p.name], a["days"], begin, hi, commit=False)
+                if finish is not None:
+                    _fill(free[p.name], a["days"], begin, hi, commit=True, load=load[p.name])
+                    placed = (p, finish)
+                    a["start_week"] = begin
+                    break
+            if placed is not None:
                 break
         if placed is None:
             best = candidates[0]
-            available = sum(free[best.name][first:hi + 1])
-            end_day = horizon_days[a["horizon"]] if a["horizon"] == "30-90" else None
-            by = explicit or week_end(start, hi, end_day)
             a["fits"] = False
             a["owner"] = a.get("owner") or best.name
             _date(a, start, a["week"] or first, horizon_days, explicit, nominal=True)
+            # the decision speaks of the due date the plan shows, and of the free days before it
+            by = dt.date.fromisoformat(a["due"])
+            begin = starts[-1]
+            until = max(begin, min(hi, week_of(start, by)))
+            available = sum(free[best.name][begin:until + 1])
             overflow.append({"action": a["id"], "title": a["title"], "owner": best.name,
                              "needs_days": a["days"], "free_days": round(available, 2),
                              "by": by.isoformat(), "decision": words["overflow"].format(

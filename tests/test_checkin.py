@@ -138,6 +138,8 @@ def test_the_sample_check_in_and_its_progress_report(sample_copy, tmp_path):
     by_id = {x["id"]: x for x in c["actions"]}
     assert by_id["deploy-freeze-window"]["status"] == "done"
     assert by_id["restore-drill"]["late"] and "staging AWS account" in by_id["restore-drill"]["note"]
+    # the risks are scored on a window as long as the baseline's: one length, in days
+    assert c["risk_window"] == {"days": a.metrics["window"]["days"], "last_day": "2026-12-08"}
     friday = next(f for f in c["figures"] if f["key"] == "change_failure_rate.friday_after_16h")
     assert friday["met"] is True and friday["after"] == 0
     for lang, phrase in (("en", "Late, and why"), ("fr", "En retard, et pourquoi")):
@@ -146,6 +148,8 @@ def test_the_sample_check_in_and_its_progress_report(sample_copy, tmp_path):
         text = subprocess.run(["pdftotext", str(r.path), "-"], capture_output=True, text=True,
                               check=True).stdout
         assert phrase in text and "staging AWS account" in text.replace("\n", " ")
+        assert f"{a.metrics['window']['days']} {'days' if lang == 'en' else 'jours'}" in text
+        assert "(90, " not in text
         reader = pypdf.PdfReader(str(r.path))
         assert "checkin.json" in reader.attachments
         assert json.loads(reader.attachments["checkin.json"][0])["as_of"] == "2026-12-08"

@@ -680,3 +680,30 @@ def test_an_owner_shows_their_own_role_and_the_role_the_action_asks():
             assert x["owner_note"] == f"{mine}, for the {x['owner_label']}"
     roadmap = next(x for x in plan["actions"] if x["id"] == "lock-roadmap")
     assert roadmap["owner"] == "Nadia Haddad" and roadmap["owner_note"].startswith("CTO, for the")
+
+
+def test_a_late_action_that_misses_its_staggered_weeks_takes_earlier_free_weeks():
+    """Later actions are staggered through weeks 5-13; one that does not fit from its staggered
+    week but fits in the free weeks before it is placed there, never left waiting for a decision
+    beside idle weeks (Marc, 1.5 days a week: 3.5 days from week 5, then 10 days that weeks 9-13
+    cannot hold but weeks 5-13 can)."""
+    ranking = _ranking(("no-incident-command", True, ["incident-drill"]),
+                       ("capacity-saturation", True, ["split-workloads"]))
+    plan = _build(ranking, team=_team(("Marc", "eng-lead", 1.5)))
+    by = _by_id(plan)
+    drill, split = by["incident-drill"], by["split-workloads"]
+    assert drill["fits"] and drill["start_week"] == 5
+    assert split["fits"] and split["start_week"] == 5
+    assert "split-workloads" not in {x["action"] for x in plan["capacity"]["overflow"]}
+    marc = next(p for p in plan["capacity"]["people"] if p["name"] == "Marc")
+    assert all(w["load"] <= w["capacity"] + 1e-9 for w in marc["weeks"])
+    assert sum(w["load"] for w in marc["weeks"][4:]) == pytest.approx(13.5)  # weeks 5-13 full
+
+
+def test_a_decision_speaks_of_the_due_date_the_plan_shows():
+    ranking = _ranking(("capacity-saturation", True, ["split-workloads", "capacity-review"]))
+    plan = _build(ranking, team=_team(("Nadia", "cto", 0.5), ("Marc", "eng-lead", 0.5)))
+    for x in plan["capacity"]["overflow"]:
+        action = _by_id(plan)[x["action"]]
+        assert not action["fits"] and x["by"] == action["due"]
+        assert plans.fmt_date(dt.date.fromisoformat(action["due"]), "en") in x["decision"]

@@ -247,13 +247,26 @@ def test_counts_take_their_plural_and_revenue_its_currency(sample_analysis):
     assert f"{revenue:,.0f} EUR" in html
 
 
-def test_an_improvement_with_a_worse_month_between_is_uneven():
+def test_a_month_between_outside_the_first_and_last_makes_a_trend_uneven():
     from assess.figures import _trend
 
-    m = {"trends": {"availability": {
-        "first": 0.9827, "last": 0.9864, "first_month": "2026-08", "last_month": "2026-10",
-        "direction": "improving", "worst_month": "2026-09", "worst": 0.9616}}}
-    tr = _trend(m, "availability", "en")
-    assert tr["direction"] == "uneven" and "uneven" in tr["text"] and "96.16%" in tr["text"]
-    m["trends"]["availability"]["worst_month"] = "2026-08"  # the first month was the worst
-    assert _trend(m, "availability", "en")["direction"] == "improving"
+    def trend(key, months, direction):
+        values = [v for _, v in months]
+        worst = (min if key == "availability" else max)(months, key=lambda mv: mv[1])
+        return {"trends": {key: {
+            "by_month": dict(months), "first": values[0], "last": values[-1],
+            "first_month": months[0][0], "last_month": months[-1][0], "direction": direction,
+            "worst_month": worst[0], "worst": worst[1]}}}
+
+    # availability recovered after a worse month between: no improvement to claim
+    dip = [("2026-08", 0.9827), ("2026-09", 0.9616), ("2026-10", 0.9864)]
+    tr = _trend(trend("availability", dip, "improving"), "availability", "en")
+    assert tr["direction"] == "uneven" and "worst 96.16% in 2026-09" in tr["text"]
+    # more incidents in the last month than the first, the best month between: not steady
+    counts = [("2026-08", 22.8), ("2026-09", 19.0), ("2026-10", 30.9)]
+    tr = _trend(trend("incidents_per_30_days", counts, "worsening"), "incidents_per_30_days", "en")
+    assert tr["direction"] == "uneven" and "best 19.0 in 2026-09" in tr["text"]
+    # a month between within the first and last (or the worst first): the direction stands
+    steady = [("2026-08", 0.9616), ("2026-09", 0.9700), ("2026-10", 0.9864)]
+    assert _trend(trend("availability", steady, "improving"), "availability", "en")[
+        "direction"] == "improving"
