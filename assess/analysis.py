@@ -66,7 +66,9 @@ def postmortem_items(a: Analysis) -> list[dict[str, Any]]:
         due = row.get("due")
         out.append({"incident_key": row.get("incident_key"), "title": row.get("title"),
                     "owner": None if pd.isna(row.get("owner")) else row.get("owner"),
-                    "due": None if due is None or pd.isna(due) else pd.Timestamp(due).date(),
+                    # a due date is a local day, stored as its start in UTC
+                    "due": None if due is None or pd.isna(due) else
+                    pd.Timestamp(due).tz_convert(a.engagement.timezone).date(),
                     "done": bool(row.get("done"))})
     return out
 

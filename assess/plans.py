@@ -78,7 +78,10 @@ WORDS = {
                          "team.people in engagement.yaml) so its {actions} can be planned on capacity."),
            "overdue": ("{actions} still open past the due date ({ids}): mark them done or give them "
                        "a new date."),
-           "pinned_no_evidence": "risk {rid!r} is pinned but has no evidence, so it is not in the top three"},
+           "pinned_no_evidence": "risk {rid!r} is pinned but has no evidence, so it is not in the top three",
+           "recurred": ("“{title}” is marked done (by {since}), yet {n} SEV1-SEV2 incident{incidents} "
+                        "of its risk followed (first {first}, {key}): check that it worked before "
+                        "counting it as a fix.")},
     "fr": {"now": "actuellement", "met": "déjà atteint", "not_goal": "à maintenir, pas un objectif",
            "weeks": "semaine", "as_role": "{mine}, pour le rôle {asked}", "rule_on": (
                "Le budget d'erreur est dépassé {x} (budget consommé {x} > {t}). Tant qu'il n'est pas revenu "
@@ -98,7 +101,10 @@ WORDS = {
            "overdue": ("{actions} toujours en cours après l'échéance ({ids}) : les marquer faites ou "
                        "leur donner une nouvelle date."),
            "pinned_no_evidence": "le risque {rid!r} est épinglé mais sans preuve : il n'est pas dans les "
-                                 "trois premiers"},
+                                 "trois premiers",
+           "recurred": ("« {title} » est marquée faite (au {since}), pourtant {n} incident{incidents} "
+                        "SEV1-SEV2 de son risque ont suivi (le premier le {first}, {key}) : vérifier "
+                        "qu'elle a marché avant de la compter comme corrigée.")},
 }
 def n_actions(n: int) -> str:
     """'1 action', '3 actions' (the same in English and French)."""
@@ -410,6 +416,8 @@ def build(ranking: list[dict[str, Any]], catalog: risks.Catalog, library: Librar
                for h in WEEKS_OF_HORIZON]
     warnings = [words["pinned_no_evidence"].format(rid=r["id"])
                 for r in ranking if r.get("pinned") and not r["has_evidence"]]
+    _recurred_after_done(actions, ranking, words)
+    warnings += [a["recurred_after_done"]["text"] for a in actions if a.get("recurred_after_done")]
     overdue = [a["id"] for a in actions if a["overdue"]]
     if overdue:
         warnings.append(words["overdue"].format(actions=n_actions(len(overdue)),
@@ -484,6 +492,34 @@ def _finish(action: dict[str, Any], o: Overrides, library: Library, catalog: ris
         action["status"], action["done_date"], action["status_source"] = "planned", None, None
     if isinstance(action["done_date"], dt.date):
         action["done_date"] = action["done_date"].isoformat()
+
+
+def _recurred_after_done(actions: list[dict[str, Any]], ranking: list[dict[str, Any]],
+                         words: dict[str, Any]) -> None:
+    """A done action whose risk then had a SEV1 or SEV2 incident: marked for checking, never
+    counted as a fix on its word alone (`recurred_after_done`: since, incidents, text). Done since
+    its recorded date, else the latest due date of the postmortem items that say it was done."""
+    evidence = {r["id"]: (r.get("evidence") or {}).get("incidents") or [] for r in ranking}
+    for a in actions:
+        a["recurred_after_done"] = None
+        if a["status"] != "done":
+            continue
+        since = a.get("done_date") or max((str(g["due"]) for g in a.get("postmortem") or []
+                                           if g.get("done") and g.get("due")), default=None)
+        if not since:
+            continue
+        after: dict[str, dict[str, Any]] = {}
+        for rid in a["risks"]:
+            for i in evidence.get(rid, []):
+                if i.get("severity") in ("SEV1", "SEV2") and str(i.get("started") or "")[:10] > since:
+                    after.setdefault(i["key"], {k: i.get(k) for k in ("key", "severity", "started",
+                                                                      "title")})
+        if after:
+            found = sorted(after.values(), key=lambda i: str(i["started"]))
+            a["recurred_after_done"] = {"since": since, "incidents": found, "text": words[
+                "recurred"].format(title=a["title"], since=since, n=len(found),
+                                   incidents="s" if len(found) > 1 else "",
+                                   first=found[0]["started"][:10], key=found[0]["key"])}
 
 
 def budget_rule(metrics_doc: dict[str, Any], people: dict[str, Person], lang: str) -> dict[str, Any]:

@@ -14,7 +14,8 @@ import pandas as pd
 from .formatting import isna
 
 
-def broken_promises(incidents: pd.DataFrame, actions: pd.DataFrame | None) -> list[dict[str, Any]]:
+def broken_promises(incidents: pd.DataFrame, actions: pd.DataFrame | None,
+                    timezone: str = "UTC") -> list[dict[str, Any]]:
     """Every open action item (no owner, or not done by its due date) whose incident's class came
     back after the postmortem, one entry per action and class: [{action, owner, due, why,
     from_key, from_title, promised_at (the first time), promised (every time), from_keys, class,
@@ -54,11 +55,12 @@ def broken_promises(incidents: pd.DataFrame, actions: pd.DataFrame | None) -> li
         out.append({
             "action": str(act.title),
             "owner": None if isna(act.owner) else str(act.owner),
-            "due": None if isna(act.due) else act.due.date().isoformat(),
+            # the client's calendar days: a due date is a local day (stored as its UTC start)
+            "due": None if isna(act.due) else act.due.tz_convert(timezone).date().isoformat(),
             "why": why,
             "from_key": key,
             "from_title": None if isna(origin[4]) else str(origin[4]),
-            "promised_at": promised.date().isoformat(),
+            "promised_at": promised.tz_convert(timezone).date().isoformat(),
             "class": str(origin[1]),
             "followers": [k for k, _ in later],
             "followers_sev1": sum(1 for _, sev1 in later if sev1),

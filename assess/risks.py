@@ -685,7 +685,7 @@ def rank(catalog: Catalog, ev: Evidence, lang: str = "en") -> list[dict[str, Any
 
     flags = ev.flags()
     gaps = {g["question"]: g for g in ev.gaps}
-    promises = broken_promises(ev.incidents, ev.actions)
+    promises = broken_promises(ev.incidents, ev.actions, ev.timezone or "UTC")
     assessed = [assess_risk(r, ev, flags, gaps, catalog, lang, promises) for r in catalog.risks]
     ordered = [r for _, r in sorted(enumerate(assessed), key=lambda p: order_key(p[1], p[0]))]
     return number(ordered, lang)

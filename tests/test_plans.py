@@ -707,3 +707,21 @@ def test_a_decision_speaks_of_the_due_date_the_plan_shows():
         action = _by_id(plan)[x["action"]]
         assert not action["fits"] and x["by"] == action["due"]
         assert plans.fmt_date(dt.date.fromisoformat(action["due"]), "en") in x["decision"]
+
+
+def test_a_done_action_followed_by_a_major_incident_of_its_risk_is_to_be_checked():
+    """The sample's PgBouncer item is done in the October postmortem (due 25 October, a local
+    day), and a SEV1 pool exhaustion came on 28 October: the plan does not count it as a fix on
+    its word; actions done with nothing after them carry no mark."""
+    a = analysis.analyse(SAMPLE)
+    items = analysis.postmortem_items(a)
+    assert dt.date(2026, 10, 25) in {i["due"] for i in items
+                                     if i["title"] == "Raise pool size and add PgBouncer"}
+    plan = analysis.judgement(a, "en")["plan"]
+    by = _by_id(plan)
+    flag = by["pgbouncer"]["recurred_after_done"]
+    assert flag["since"] == "2026-10-25"
+    assert [(i["severity"], i["started"][:10]) for i in flag["incidents"]] == [("SEV1", "2026-10-28")]
+    assert flag["text"] in plan["warnings"]
+    done = [x for x in plan["actions"] if x["status"] == "done" and x["id"] != "pgbouncer"]
+    assert done and not any(x.get("recurred_after_done") for x in done)
