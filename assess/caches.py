@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -113,26 +112,29 @@ def remembered(command: str, directory: Path, options: list, produce: Callable[[
 
 
 def _write(path: Path, text: str) -> None:
+    from .files import atomic_write
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        _prune(path.parent)
+        atomic_write(path, text)
+        prune(path.parent, "*.txt", keep_files=RESULTS_MAX_FILES)
     except OSError:
         pass  # a read-only or full cache folder costs speed, never a result
 
 
-def _prune(folder: Path, keep: int = RESULTS_MAX_FILES) -> None:
+def prune(folder: Path, pattern: str, keep_bytes: int | None = None,
+          keep_files: int | None = None) -> None:
+    """Delete a cache folder's least recently used files (by modification time: a read touches
+    its file) until at most `keep_bytes` or `keep_files` of those matching `pattern` are left."""
     files = []
-    for p in folder.glob("*.txt"):
+    for p in folder.glob(pattern):
         with contextlib.suppress(OSError):
-            files.append((p.stat().st_mtime, p))
-    for _, p in sorted(files)[:max(0, len(files) - keep)]:
+            st = p.stat()
+            files.append((st.st_mtime, st.st_size, p))
+    total, count = sum(size for _, size, _ in files), len(files)
+    for _, size, p in sorted(files):
+        if (keep_bytes is None or total <= keep_bytes) and (keep_files is None or count <= keep_files):
+            break
         with contextlib.suppress(OSError):
             p.unlink()
+        total, count = total - size, count - 1

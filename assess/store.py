@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from . import importers
-from .caches import CACHE_ENV, CACHE_OFF, cache_root  # noqa: F401 - store.cache_root is used
+from .caches import CACHE_ENV, CACHE_OFF, cache_root, prune  # noqa: F401 - store.cache_root is used
 from .engagement import Engagement, EngagementError
 from .files import YAML_MAX_BYTES, YamlLimitError, atomic_write, folder_lock, load_yaml
 from .importers.base import ImportError_, Problem, ReadContext, sha256
@@ -633,24 +633,9 @@ def _write_cached(path: Path, table: pd.DataFrame) -> None:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-        _prune(path.parent)
+        prune(path.parent, "*.parquet", keep_bytes=CACHE_MAX_BYTES)
     except OSError:
         pass  # a read-only or full cache folder costs speed, never a result
-
-
-def _prune(folder: Path, keep: int = CACHE_MAX_BYTES) -> None:
-    files = []
-    for p in folder.glob("*.parquet"):
-        with contextlib.suppress(OSError):
-            st = p.stat()
-            files.append((st.st_mtime, st.st_size, p))
-    total = sum(size for _, size, _ in files)
-    for _, size, p in sorted(files):
-        if total <= keep:
-            break
-        with contextlib.suppress(OSError):
-            p.unlink()
-        total -= size
 
 
 @contextlib.contextmanager

@@ -123,3 +123,15 @@ def test_no_cache_when_turned_off(sample_copy: Path, tmp_path: Path, monkeypatch
     monkeypatch.setenv(caches.CACHE_ENV, caches.CACHE_OFF)
     run(["metrics", str(sample_copy), "--json"])
     assert caches.cache_root() is None
+
+
+def test_a_cache_folder_keeps_its_most_recently_used_files(tmp_path: Path):
+    for i in range(5):
+        (tmp_path / f"r{i}.txt").write_text("x" * 10, encoding="utf-8")
+        os.utime(tmp_path / f"r{i}.txt", (1000 + i, 1000 + i))
+    (tmp_path / "other.parquet").write_text("y", encoding="utf-8")
+    caches.prune(tmp_path, "*.txt", keep_files=3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.parquet", "r2.txt", "r3.txt",
+                                                          "r4.txt"]
+    caches.prune(tmp_path, "*.txt", keep_bytes=15)  # 10 bytes each: one is left
+    assert sorted(p.name for p in tmp_path.glob("*.txt")) == ["r4.txt"]
