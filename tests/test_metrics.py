@@ -635,3 +635,27 @@ def test_charts_speak_the_report_language():
     assert "," in fr["availability"]["data"][0]["text"][0]
     for name in en:  # no English title left in the French edition
         assert fr[name]["layout"]["title"]["text"] != en[name]["layout"]["title"]["text"], name
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 5)), st.sampled_from("abcd"),
+                          st.sampled_from(["x", "y", None])), min_size=1, max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_start_order_and_recurrence_match_their_plain_pandas_definitions(rows):
+    """enrich.start_key_order and recurring_flags (integer work, no text sort) give what the plain
+    pandas definitions give: sort by start (missing last) then key; an incident recurs when the
+    previous incident of its class, in that order, started at most `days` before."""
+    from assess import enrich
+
+    base = pd.Timestamp("2026-01-01T00:00Z")
+    frame = pd.DataFrame({
+        "start": pd.Series([base + pd.Timedelta(days=d) if d is not None else pd.NaT
+                            for d, _, _ in rows], dtype="datetime64[us, UTC]"),
+        "key": pd.Series([f"{k}{i % 3}" for i, (_, k, _) in enumerate(rows)], dtype="string"),
+        "class": pd.Series([c for _, _, c in rows], dtype="string")})
+    expected = frame.sort_values(["start", "key"], kind="mergesort").index.to_numpy()
+    assert list(enrich.start_key_order(frame["start"], frame["key"])) == list(expected)
+    ordered = frame.sort_values(["class", "start", "key"], kind="mergesort")
+    same = ordered["class"].eq(ordered["class"].shift())
+    gap = ordered["start"] - ordered["start"].shift()
+    plain = (same & (gap <= pd.Timedelta(days=2))).reindex(frame.index).fillna(False).astype(bool)
+    assert enrich.recurring_flags(frame, 2).tolist() == plain.tolist()
