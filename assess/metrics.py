@@ -177,6 +177,9 @@ def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
     count = np.bincount(codes[known], minlength=len(labels))
     weights = np.bincount(codes[known], weights=weight[known], minlength=len(labels))
     recurrences = np.bincount(codes[known], weights=again[known], minlength=len(labels))
+    # how many of a class's incidents record a root cause themselves (the rest joined it by title)
+    own_cause = df["root_cause"].astype("string").str.strip().fillna("").ne("").to_numpy(bool)
+    recorded = np.bincount(codes[known], weights=own_cause[known], minlength=len(labels))
     family = recurrences > 0
     in_family = known & family[np.where(known, codes, 0)]
     families = df[in_family]
@@ -186,7 +189,8 @@ def recurrence(df: pd.DataFrame, days: int) -> dict[str, Any]:
     services = {label: [str(v) for v in values] for label, values in services.items()}
     classes = [{
         "class": str(labels[c]), "incidents": int(count[c]), "weight": int(weights[c]),
-        "recurrences": int(recurrences[c]), "keys": keys[labels[c]],
+        "recurrences": int(recurrences[c]), "recorded_cause": int(recorded[c]),
+        "keys": keys[labels[c]],
         "services": services.get(labels[c], []),
     } for c in np.flatnonzero(family)]
     # the heaviest families first: severity-weighted size (SEV1 8, SEV2 4, SEV3 2, SEV4 1)

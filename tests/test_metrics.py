@@ -659,3 +659,18 @@ def test_start_order_and_recurrence_match_their_plain_pandas_definitions(rows):
     gap = ordered["start"] - ordered["start"].shift()
     plain = (same & (gap <= pd.Timedelta(days=2))).reindex(frame.index).fillna(False).astype(bool)
     assert enrich.recurring_flags(frame, 2).tolist() == plain.tolist()
+
+
+def test_a_root_cause_class_says_how_many_of_its_incidents_record_that_cause():
+    """An incident without a root cause joins the class of a similar title that has one: the
+    class counts both, and says how many record the cause themselves."""
+    t = pd.Timestamp("2026-03-01T10:00Z")
+    rows = [{"title": "DB pool exhausted on api", "root_cause": "db-pool", "service": "api",
+             "detected": t, "resolved": t + pd.Timedelta(minutes=30)},
+            {"title": "DB pool exhausted on api", "root_cause": None, "service": "api",
+             "detected": t + pd.Timedelta(days=2), "resolved": t + pd.Timedelta(days=2, minutes=20)},
+            {"title": "DB pool exhausted on api", "root_cause": None, "service": "api",
+             "detected": t + pd.Timedelta(days=4), "resolved": t + pd.Timedelta(days=4, minutes=20)}]
+    doc = compute(incidents(*rows))
+    [cls] = doc["recurrence"]["classes"]
+    assert cls["class"] == "db-pool @ api" and cls["incidents"] == 3 and cls["recorded_cause"] == 1
