@@ -270,3 +270,12 @@ def test_a_month_between_outside_the_first_and_last_makes_a_trend_uneven():
     steady = [("2026-08", 0.9616), ("2026-09", 0.9700), ("2026-10", 0.9864)]
     assert _trend(trend("availability", steady, "improving"), "availability", "en")[
         "direction"] == "improving"
+
+
+def test_a_root_cause_class_shows_how_many_record_the_cause(reports, sample_analysis):
+    classes = sample_analysis.metrics["recurrence"]["classes"]
+    mixed = [c for c in classes if 0 < c["recorded_cause"] < c["incidents"]]
+    assert mixed
+    text = " ".join(text_of(reports["assessment"].path).split())
+    for c in mixed[:3]:
+        assert f"{c['recorded_cause']} of the {c['incidents']} record this cause" in text
