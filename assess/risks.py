@@ -352,11 +352,12 @@ def _incident_rows(df: pd.DataFrame, timezone: str) -> list[dict[str, Any]]:
     then the most recent."""
     if df.empty:
         return []
-    order = df.assign(_sev=df["severity"].fillna("SEV9"),
-                      _strength=df["strength"].map(STRENGTH_ORDER)).sort_values(
+    columns = ["key", "title", "severity", "service", "class", "strength"]
+    narrow = df[[*columns, "start"]]  # a sort of the whole evidence table copies every column
+    order = narrow.assign(_sev=narrow["severity"].fillna("SEV9"),
+                          _strength=narrow["strength"].map(STRENGTH_ORDER)).sort_values(
         ["_strength", "_sev", "start", "key"], ascending=[True, True, False, True],
         kind="mergesort")
-    columns = ["key", "title", "severity", "service", "class", "strength"]
     shown = order.head(EVIDENCE_INCIDENTS_SHOWN)
     started = shown["start"].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d %H:%M")
     rows = []
