@@ -176,7 +176,7 @@ def figure_key(fig: go.Figure, width: int, height: int) -> str:
 
 
 def _cache_dir() -> Path | None:
-    from .store import cache_root
+    from .caches import cache_root  # not store: it brings pandas
 
     root = cache_root()
     return None if root is None else root / "charts"

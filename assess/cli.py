@@ -1143,10 +1143,10 @@ def demo(out: Path) -> None:
     report_day = engagement.report_date or dt.date.today()
     replay = [(sample / e["file"], dt.datetime.fromisoformat(str(e["imported_at"])))
               for e in store.read_manifest(load_engagement(sample))]
+    had = [(raw, when) for raw, when in replay if when.date() <= report_day]
     later = [(raw, when) for raw, when in replay if when.date() > report_day]
-    for raw, when in replay:
-        if (raw, when) not in later:
-            click.echo(_format_import(store.import_file(engagement, raw, imported_at=when)))
+    for raw, when in had:
+        click.echo(_format_import(store.import_file(engagement, raw, imported_at=when)))
     analysis = analyse(engagement)
     click.echo("")
     click.echo(format_metrics(analysis.metrics))

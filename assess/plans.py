@@ -79,7 +79,7 @@ WORDS = {
            "overdue": ("{actions} still open past the due date ({ids}): mark them done or give them "
                        "a new date."),
            "pinned_no_evidence": "risk {rid!r} is pinned but has no evidence, so it is not in the top three",
-           "recurred": ("“{title}” is marked done (by {since}), yet {n} SEV1-SEV2 incident{incidents} "
+           "recurred": ("“{title}” is marked done (by {since}), yet {n} SEV1-SEV2 incident{s} "
                         "of its risk followed (first {first}, {key}): check that it worked before "
                         "counting it as a fix.")},
     "fr": {"now": "actuellement", "met": "déjà atteint", "not_goal": "à maintenir, pas un objectif",
@@ -102,7 +102,7 @@ WORDS = {
                        "leur donner une nouvelle date."),
            "pinned_no_evidence": "le risque {rid!r} est épinglé mais sans preuve : il n'est pas dans les "
                                  "trois premiers",
-           "recurred": ("« {title} » est marquée faite (au {since}), pourtant {n} incident{incidents} "
+           "recurred": ("« {title} » est marquée faite (au {since}), pourtant {n} incident{s} "
                         "SEV1-SEV2 de son risque ont suivi (le premier le {first}, {key}) : vérifier "
                         "qu'elle a marché avant de la compter comme corrigée.")},
 }
@@ -376,8 +376,7 @@ def build(ranking: list[dict[str, Any]], catalog: risks.Catalog, library: Librar
 
     people = people_of(team, o.owners, [g["owner"] for g in groups if not g["done"] and g["owner"]]
                        + [a["owner"] for a in actions if a.get("owner")], library)
-    rule = budget_rule(metrics_doc, people, lang)
-    capacity = _level(actions, people, start, library, rule["triggered"], priority, lang)
+    capacity = _level(actions, people, start, library, budget_spent(metrics_doc), priority, lang)
     # the rule's totals count the people the capacity table lists: the team, and whoever else
     # carries an action (a consultant named for a role with nothing to do is not capacity)
     for p in capacity["people"]:
@@ -518,21 +517,34 @@ def _recurred_after_done(actions: list[dict[str, Any]], ranking: list[dict[str, 
             found = sorted(after.values(), key=lambda i: str(i["started"]))
             a["recurred_after_done"] = {"since": since, "incidents": found, "text": words[
                 "recurred"].format(title=a["title"], since=since, n=len(found),
-                                   incidents="s" if len(found) > 1 else "",
+                                   s="s" if len(found) > 1 else "",
                                    first=found[0]["started"][:10], key=found[0]["key"])}
+
+
+def _budget_value(metrics_doc: dict[str, Any]) -> float | None:
+    """The error budget consumed, or None when it is not measurable."""
+    value = risks.metric_value(metrics_doc, BUDGET_METRIC)
+    measurable = isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
+    return value if measurable else None
+
+
+def budget_spent(metrics_doc: dict[str, Any]) -> bool:
+    """True while more than the whole error budget is consumed (the rule moves capacity)."""
+    value = _budget_value(metrics_doc)
+    return value is not None and value > BUDGET_THRESHOLD
 
 
 def budget_rule(metrics_doc: dict[str, Any], people: dict[str, Person], lang: str) -> dict[str, Any]:
     """The error-budget policy as a plan rule: the figure, the threshold, and what it moves."""
-    value = risks.metric_value(metrics_doc, BUDGET_METRIC)
-    measurable = isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
-    triggered = measurable and value > BUDGET_THRESHOLD
+    value = _budget_value(metrics_doc)
+    measurable = value is not None
+    triggered = budget_spent(metrics_doc)
     normal = sum(p.days_per_week for p in people.values())
     spent = sum(p.days_budget_spent for p in people.values())
     shown = {"x": fmt_value(value, "times", lang) if measurable else "n/a",
              "t": fmt_value(BUDGET_THRESHOLD, "times", lang), "normal": f"{normal:g}", "spent": f"{spent:g}"}
     key = "rule_on" if triggered else ("rule_off" if measurable else "rule_none")
-    return {"id": "error-budget", "metric": BUDGET_METRIC, "value": value if measurable else None,
+    return {"id": "error-budget", "metric": BUDGET_METRIC, "value": value,
             "threshold": BUDGET_THRESHOLD, "triggered": bool(triggered),
             "weeks": [1, 2, 3, 4] if triggered else [],
             "days_per_week": {"normal": normal, "budget_spent": spent if triggered else normal},

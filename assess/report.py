@@ -110,7 +110,7 @@ def translator(lang: str):
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept in the user's cache folder (compiling them is a third of a
     second per process); Jinja checks each against its template's modification time."""
-    from .store import cache_root
+    from .caches import cache_root  # not store: it brings pandas
 
     root = cache_root()
     if root is None:

@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from . import importers
-from .caches import CACHE_ENV, CACHE_OFF, cache_root, prune  # noqa: F401 - store.cache_root is used
+from .caches import CACHE_ENV, CACHE_OFF, cache_root, prune  # noqa: F401 - store.CACHE_ENV and cache_root stay importable
 from .engagement import Engagement, EngagementError
 from .files import YAML_MAX_BYTES, YamlLimitError, atomic_write, folder_lock, load_yaml
 from .importers.base import ImportError_, Problem, ReadContext, sha256
